@@ -44,6 +44,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Final
 
@@ -183,10 +184,14 @@ def _finite_scalar(value: float, name: str) -> float:
 
 
 def _one_lab(lab: ArrayLike) -> NDArray[np.float64]:
-    array = np.asarray(lab, dtype=np.float64)
-    if array.shape != (3,) or not np.all(np.isfinite(array)):
+    try:
+        array = np.asarray(lab, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.shape != (3,) or not np.all(np.isfinite(array)):
+        received = repr(lab) if array is None else repr(array.tolist())
         raise InputError(
-            f"lab: expected one finite (L*, a*, b*) triple of shape (3,); received {array.tolist()!r}"
+            f"lab: expected one finite (L*, a*, b*) triple of shape (3,); received {received}"
         )
     return array
 
@@ -236,12 +241,20 @@ def fitzpatrick_from_ita(ita_deg: float) -> str:
     return _bin(_finite_scalar(ita_deg, "ita_deg"), FITZPATRICK_TYPES)
 
 
+@functools.cache
+def _reference_labs(hex_codes: tuple[str, ...]) -> NDArray[np.float64]:
+    """CIELAB of a reference scale, computed once per process (read-only)."""
+    labs = np.array([hex_to_lab(code) for code in hex_codes])
+    labs.setflags(write=False)
+    return labs
+
+
 def _monk_labs() -> NDArray[np.float64]:
-    return np.array([hex_to_lab(code) for code in MONK_SKIN_TONE_HEX])
+    return _reference_labs(MONK_SKIN_TONE_HEX)
 
 
 def _hair_level_labs() -> NDArray[np.float64]:
-    return np.array([hex_to_lab(code) for code in HAIR_LEVEL_HEX])
+    return _reference_labs(HAIR_LEVEL_HEX)
 
 
 def _nearest_index(lab: NDArray[np.float64], references: NDArray[np.float64]) -> int:

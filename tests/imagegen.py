@@ -82,9 +82,8 @@ def photo_like_rgb(height: int, width: int, *, seed: int = 0, n_strands: int | N
     (height, width, 3) uint8 RGB.
     """
     rng = np.random.default_rng(seed)
-    coarse = rng.uniform(60, 200, size=(6, 8, 3)).astype(np.float32)
-    fields = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
-    image = np.clip(fields, 0, 255).astype(np.uint8)
+    coarse = rng.uniform(60, 200, size=(6, 8, 3)).astype(np.uint8)
+    image = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)  # uint8, saturating
     if n_strands is None:
         n_strands = int(round(4000 * (height * width) / 12e6))
     for _ in range(n_strands):
@@ -92,10 +91,14 @@ def photo_like_rgb(height: int, width: int, *, seed: int = 0, n_strands: int | N
         length, angle = rng.uniform(80, 400), rng.uniform(0, np.pi)
         x1, y1 = int(x0 + length * np.cos(angle)), int(y0 + length * np.sin(angle))
         shade = int(rng.integers(15, 70))
-        cv2.line(image, (x0, y0), (x1, y1), (shade, shade - 5 if shade > 5 else 0, max(shade - 10, 0)),
+        cv2.line(image, (x0, y0), (x1, y1), (shade, max(shade - 5, 0), max(shade - 10, 0)),
                  int(rng.integers(1, 4)), cv2.LINE_AA)
-    noise = rng.normal(0.0, 4.0, size=image.shape).astype(np.float32)
-    return np.clip(image + noise, 0, 255).astype(np.uint8)
+    # OpenCV's generator is several times faster than NumPy's at 36 M samples;
+    # seeding it keeps the image reproducible.
+    cv2.setRNGSeed(seed)
+    noise = np.empty(image.shape, np.int16)
+    cv2.randn(noise, 0.0, 4.0)
+    return cv2.add(image, noise, dtype=cv2.CV_8U)  # saturating add
 
 
 def uniform_rgb(height: int, width: int, rgb: tuple[int, int, int]) -> np.ndarray:

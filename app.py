@@ -1,0 +1,12 @@
+"""shade-match in the browser: ``streamlit run app.py`` (or ``make run``).
+
+This file only sets up the page and the navigation; the pages live in
+:mod:`shade_match.ui` and the analysis in :mod:`shade_match.analysis`.
+"""
+
+import streamlit as st
+
+from shade_match.ui import pages
+
+st.set_page_config(page_title="shade-match", page_icon=":material/palette:", layout="wide")
+st.navigation(pages()).run()

@@ -1,0 +1,1235 @@
+"""Colour correction: undo the colour of the light before anything is measured.
+
+Four methods, chosen by name (:data:`CORRECTION_METHODS`):
+
+``"none"``
+    The photo as the camera rendered it.
+``"chart"``
+    A 24-patch ColorChecker Classic in frame is found with OpenCV 5's ``cv2.mcc``
+    detector [1]_ and a 3×3 matrix in **linear** sRGB is fitted from the measured
+    patches to the published X-Rite 2014 values [2]_. Per-patch residual ΔE00 is
+    reported. A chart that is found but fails the sanity checks (neutral patches not
+    in order, residual too large) is rejected.
+``"grey-card"``
+    White balance and exposure from a neutral card: a rectangle given by the
+    practitioner, or one found in frame (a uniform, bounded, rectangular region whose
+    colour is a neutral under some plausible light). Diagonal (von Kries) gains in
+    linear light make the card neutral at its nominal reflectance (18 % → L* 49.5).
+``"auto"``
+    Chart if one is found, else grey card if one is found, else an illuminant
+    estimated from the photo itself (:func:`estimate_illuminant`, a skin-locus
+    estimate: see its docstring for why grey-world is not used on scalp photos).
+
+All gains and matrices act on linear-light sRGB (IEC 61966-2-1) and the result is
+re-encoded to sRGB. The cast model is diagonal in linear sRGB, the usual
+white-balance model of camera pipelines (von Kries) [3]_.
+
+``CorrectionResult.confidence`` is a multiplier the analysis applies to the tone
+confidences. Its formula per method (design choices, not measurements):
+
+* ``none`` → 1.0 (the analysis makes no claim about the light);
+* ``chart`` → ``clip(1 − mean_ΔE00 / 10, 0.5, 1)``: a perfect fit keeps full
+  confidence, the rejection bound (5 ΔE00) halves it;
+* ``grey-card`` → 0.95 for a card given by the practitioner or found in frame
+  (diagonal correction from one neutral is exact only for a diagonal cast), × 0.8
+  when the exposure could not be set from the card;
+* ``auto`` (estimate) → ``clip(0.85 − |Δmired| / 400, 0.4, 0.85)``: an estimate is
+  never as good as a reference; each 40 mired of estimated cast (≈ D65 → 5100 K)
+  costs another 0.1 because the larger the correction, the larger its error.
+
+References
+----------
+.. [1] OpenCV 5.0 ``objdetect`` Macbeth chart detector (``cv2.mcc``), moved from
+   opencv_contrib in opencv/opencv#26906; 5.0 API: opencv/opencv#29705.
+.. [2] X-Rite (2016), "New color specifications for ColorChecker SG and Classic
+   Charts" (the "after November 2014" L*a*b* D50 values, as shipped by
+   colour-science, ``DATA_COLORCHECKER24_AFTER_NOV2014_CIE_LAB``), converted to 8-bit
+   sRGB (Bradford D50→D65) in ``shared/reference/srgb_lab_reference.tsv``.
+.. [3] J. von Kries, "Influence of adaptation on the effects produced by luminous
+   stimuli", 1902; in D. L. MacAdam (ed.), *Sources of Color Science*, MIT Press 1970.
+.. [4] B. Kang, O. Moon, C. Hong, H. Lee, B. Cho, Y. Kim, "Design of advanced color
+   temperature control system for HDTV applications", J. Korean Phys. Soc.
+   41(6):865–871, 2002 (cubic-spline Planckian locus, 1667–25000 K).
+.. [5] S. Bianco, R. Schettini, "Color constancy using faces", CVPR 2012; and
+   "Adaptive color constancy using faces", IEEE TPAMI 36(8):1505–1518, 2014
+   (skin as an illuminant probe: the scene's skin colour against a canonical skin
+   gamut).
+.. [6] M. Störring, H. J. Andersen, E. Granum, "Physics-based modelling of human
+   skin colour under mixed illuminants", Robotics and Autonomous Systems
+   35:131–142, 2001 (the skin locus: skin chromaticities under Planckian lights).
+.. [7] C. S. McCamy, H. Marcus, J. G. Davidson, "A color-rendition chart", J. Appl.
+   Photogr. Eng. 2(3):95–99, 1976 (patches 1–2 match light and dark human skin).
+.. [8] E. Monk, Monk Skin Tone Scale (Google, 2022): 10 swatches
+   #f6ede4 … #292420 (``shared/research/domain-and-peers.md``).
+.. [9] J. T. Barron, "Convolutional color constancy", ICCV 2015 (log-chroma
+   u = log(G/R), v = log(G/B): an illuminant is a translation there).
+.. [10] CIE 15:2004, "Colorimetry" (L* = 116 (Y/Yn)^(1/3) − 16; CIE 1960 UCS u, v;
+   Duv); the 18 % grey card (Kodak R-27) has L* = 116·0.18^(1/3) − 16 = 49.5.
+.. [11] G. D. Finlayson, E. Trezzi, "Shades of gray and colour constancy", CIC 2004.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import cv2
+import numpy as np
+
+from . import colour
+from .errors import AnalysisError, SettingsError
+
+__all__ = [
+    "CORRECTION_METHODS",
+    "DEFAULT_CARD_REFLECTANCE",
+    "COLORCHECKER_SRGB8",
+    "COLORCHECKER_LAB_D65",
+    "COLORCHECKER_NAMES",
+    "CorrectionResult",
+    "ChartDetection",
+    "IlluminantEstimate",
+    "correct_colours",
+    "find_colour_chart",
+    "find_grey_card",
+    "estimate_illuminant",
+    "planckian_xy",
+]
+
+CORRECTION_METHODS = ("auto", "none", "grey-card", "chart")
+
+#: Nominal reflectance of a photographic grey card (Kodak R-27 "18 % grey"): the card
+#: is mapped to Y = 0.18, L* = 49.5 [10]_.
+DEFAULT_CARD_REFLECTANCE = 0.18
+
+#: CCT of CIE D65, the white the sRGB encoding assumes (CIE 15:2004: 6504 K).
+D65_CCT_K = 6504.0
+D65_XY = (0.3127, 0.3290)
+
+# --- ColorChecker Classic reference ---------------------------------------------------
+
+COLORCHECKER_NAMES = (
+    "dark skin", "light skin", "blue sky", "foliage", "blue flower", "bluish green",
+    "orange", "purplish blue", "moderate red", "purple", "yellow green", "orange yellow",
+    "blue", "green", "red", "yellow", "magenta", "cyan",
+    "white 9.5", "neutral 8", "neutral 6.5", "neutral 5", "neutral 3.5", "black 2",
+)  # fmt: skip
+
+#: 8-bit sRGB of the 24 ColorChecker Classic patches, X-Rite 2014 data [2]_, copied
+#: from ``shared/reference/srgb_lab_reference.tsv`` (rows cc01–cc24).
+COLORCHECKER_SRGB8 = np.array(
+    [
+        [116, 79, 65], [197, 144, 127], [91, 120, 155], [91, 108, 64],
+        [131, 127, 175], [95, 189, 172], [224, 124, 48], [69, 90, 167],
+        [197, 80, 95], [93, 58, 104], [156, 187, 58], [227, 161, 39],
+        [40, 62, 145], [61, 147, 70], [178, 54, 57], [236, 200, 15],
+        [191, 79, 146], [0, 133, 165], [241, 242, 235], [201, 202, 201],
+        [161, 163, 163], [121, 121, 121], [83, 84, 85], [50, 50, 50],
+    ],
+    dtype=np.uint8,
+)  # fmt: skip
+COLORCHECKER_SRGB8.setflags(write=False)
+
+#: CIELAB (D65) of :data:`COLORCHECKER_SRGB8`, same file, columns sk_L, sk_a, sk_b
+#: (skimage ``rgb2lab``). Patch 18 (cyan) is outside sRGB: its 8-bit value is
+#: clipped and 3.4 ΔE00 from the chart (``colour-science.md`` §2.1).
+COLORCHECKER_LAB_D65 = np.array(
+    [
+        [37.2754, 13.6788, 14.5293], [64.4444, 17.7820, 16.9345],
+        [49.5235, -1.0207, -22.1636], [43.2406, -14.6587, 22.5509],
+        [55.1738, 12.2236, -24.8175], [70.7357, -32.0730, 0.0328],
+        [62.0665, 33.4090, 55.8269], [40.1908, 15.9580, -43.9965],
+        [50.0221, 47.9645, 15.5777], [30.2860, 24.3096, -20.8287],
+        [71.4968, -28.4211, 58.8908], [70.8510, 14.7413, 67.1761],
+        [29.2600, 21.3219, -48.4188], [54.3446, -42.5723, 32.9291],
+        [41.8474, 50.1190, 27.2290], [81.3902, -2.2825, 80.9221],
+        [50.3889, 52.2589, -14.5885], [51.2551, -18.6405, -25.5293],
+        [95.2465, -1.5588, 3.2587], [81.2232, -0.5287, 0.3807],
+        [66.8364, -0.7157, -0.2473], [50.8275, -0.0014, 0.0027],
+        [35.6656, -0.1858, -0.7214], [20.7878, -0.0008, 0.0015],
+    ]
+)  # fmt: skip
+COLORCHECKER_LAB_D65.setflags(write=False)
+
+_CYAN_PATCH = 17  # 0-based index of patch 18
+_NEUTRAL_PATCHES = slice(18, 24)  # patches 19–24, white → black
+#: Fit weights. A design choice: the analysis measures skin and hair, which are
+#: low-chroma and skin-like, so the fit is pulled toward the two skin patches (1, 2)
+#: and the six neutrals (19–24), where it matters; the saturated patches still
+#: constrain the matrix. Cyan (18) is out of the sRGB gamut and gets weight 0.
+_CHART_FIT_WEIGHTS = np.ones(24)
+_CHART_FIT_WEIGHTS[[0, 1]] = 3.0
+_CHART_FIT_WEIGHTS[_NEUTRAL_PATCHES] = 3.0
+_CHART_FIT_WEIGHTS[_CYAN_PATCH] = 0.0
+_CHART_FIT_WEIGHTS.setflags(write=False)
+
+#: Reject a detected chart whose fitted mean residual exceeds this. A design choice:
+#: a correct detection on the synthetic chart leaves < 1 ΔE00 and research reports
+#: 0.8–3 ΔE00 for 3×3 fits on real cameras; a wrong patch order or a false detection
+#: leaves ≫ 10 ΔE00.
+CHART_MAX_MEAN_DELTA_E = 5.0
+#: At least this many usable (unclipped, non-cyan) patches to fit 9 unknowns with
+#: margin (a design choice: ≥ 4 observations per 3 unknowns of each output channel).
+CHART_MIN_PATCHES = 12
+#: Detection runs on a copy whose longest side is at most this; patches are sampled
+#: at full resolution. Measured on a 1600×1200 frame (this machine, 2 cores): full
+#: size 200–450 ms, ≤ 800 px with the parameters below 30–45 ms; charts with 35-px
+#: patches at 1600 px were still found.
+_CHART_DETECTION_SIDE = 800
+_CHART_THRESHOLD_STEP = 32  # adaptive-threshold window step (default 16): half the passes
+
+# --- grey card -----------------------------------------------------------------------
+
+#: Smallest side of a grey-card rectangle, in working pixels (its central half is
+#: measured, so at least 4×4 = 16 pixels). A design choice.
+CARD_MIN_SIDE = 8
+#: A card rectangle with more than this fraction of its central pixels clipped (any
+#: channel ≥ 250) is overexposed or not the card. A design choice.
+CARD_MAX_CLIPPED_FRACTION = 0.25
+#: Largest log-chromaticity distance of the card from the colour of any plausible
+#: light (2000–12000 K, see :func:`_illuminant_grid`). A design choice: light skin
+#: lies ≈ 0.4 from that curve, a grey card under any of those lights lies on it.
+CARD_MAX_CHROMA_DISTANCE = 0.12
+#: Exposure gains outside this range mean the card is not an 18 % card (or the photo
+#: is far off): white balance is applied, exposure is not. A design choice.
+CARD_EXPOSURE_GAIN_RANGE = (0.4, 2.5)
+
+# --- illuminant estimate -----------------------------------------------------------
+
+#: A cast this far from D65 is "strong": warn and lower confidence. The issue's
+#: criterion is 1000 K off 6504 K (5504 K / 7504 K = +28 / −21 mired). A design
+#: choice: 20 mired — the cool-side criterion (7500 K), slightly stricter on the warm
+#: side (5800 K), because a shift of 20 mired is about the smallest
+#: white-balance error photographers correct for (a 1/8-CTO filter is ≈ 20 mired).
+CAST_WARNING_MIRED = 20.0
+
+
+@dataclass(frozen=True)
+class CorrectionResult:
+    """The corrected working image and what was done to it.
+
+    Attributes
+    ----------
+    method : {"none", "auto", "grey-card", "chart"}
+        What was applied (``"auto"`` means an illuminant estimated from the photo).
+    rgb : ndarray, shape (H, W, 3), float32
+        The corrected image, sRGB-encoded, in [0, 1].
+    details : Mapping
+        JSON-able values: ``"requested"`` method, gains or matrix, per-patch residual
+        ΔE00, estimated illuminant (xy, CCT, mired shift), where the reference was.
+    reference_mask : ndarray, shape (H, W), bool, or None
+        Pixels of the grey card or chart (segmentation excludes them).
+    warnings : tuple of str
+    confidence : float
+        In [0, 1]; the analysis multiplies tone confidences by it (formula in the
+        module docstring).
+    """
+
+    method: str
+    rgb: np.ndarray
+    details: Mapping[str, Any] = field(default_factory=dict)
+    reference_mask: np.ndarray | None = None
+    warnings: tuple[str, ...] = ()
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class ChartDetection:
+    """A ColorChecker Classic found in an image.
+
+    Attributes
+    ----------
+    patch_polygons : ndarray, shape (24, 4, 2), float
+        Corners (x, y) of each patch in input pixels, patches in chart order
+        (1 dark skin … 24 black).
+    outline : ndarray, shape (4, 2), float
+        The chart's box (x, y) as reported by the detector, in input pixels.
+    cost : float
+        The detector's fit cost (lower is better).
+    """
+
+    patch_polygons: np.ndarray
+    outline: np.ndarray
+    cost: float
+
+
+@dataclass(frozen=True)
+class IlluminantEstimate:
+    """The colour of the light, estimated from the photo.
+
+    Attributes
+    ----------
+    cct_k : float
+        Correlated colour temperature of the estimate (K).
+    duv : float
+        Distance from the Planckian locus in CIE 1960 uv (positive: greenish).
+    xy : tuple of float
+        CIE 1931 chromaticity of the estimated light.
+    white_rgb : tuple of float
+        The light in linear sRGB, scaled to luminance Y = 1; the correction gains
+        are its reciprocal.
+    cast_mired : float
+        ``1e6 / cct_k − 1e6 / 6504``: positive is warmer than D65, negative cooler.
+    source : str
+        ``"skin-locus"``, ``"shades-of-grey"`` or ``"none"`` (nothing to go on).
+    evidence_fraction : float
+        Fraction of the usable pixels the estimate rests on.
+    """
+
+    cct_k: float
+    duv: float
+    xy: tuple[float, float]
+    white_rgb: tuple[float, float, float]
+    cast_mired: float
+    source: str
+    evidence_fraction: float
+
+
+# --- small colour helpers ------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _decode_lut() -> np.ndarray:
+    """uint8 code → linear light (IEC 61966-2-1), float32, shape (256,)."""
+    return colour.srgb_to_linear(np.repeat(np.arange(256.0)[:, None] / 255.0, 3, 1))[
+        :, 0
+    ].astype(np.float32)
+
+
+_ENCODE_LUT_SIZE = 65536
+
+
+@functools.lru_cache(maxsize=1)
+def _encode_lut() -> np.ndarray:
+    """Linear light quantised to 1/65535 → sRGB-encoded, float32 (max error 2e-4)."""
+    x = np.linspace(0.0, 1.0, _ENCODE_LUT_SIZE)
+    return colour.linear_to_srgb(np.repeat(x[:, None], 3, 1))[:, 0].astype(np.float32)
+
+
+def _linear_image(rgb8: np.ndarray) -> np.ndarray:
+    """uint8 sRGB image → float32 linear light (a 256-entry table; cv2.LUT is ~3× numpy)."""
+    return cv2.LUT(rgb8, _decode_lut())
+
+
+def _encode_image(linear: np.ndarray) -> np.ndarray:
+    """float32 linear image → sRGB-encoded float32 in [0, 1] (clipped)."""
+    flat = np.ascontiguousarray(linear, dtype=np.float32).reshape(linear.shape[0], -1)
+    # saturating, rounding conversion to 0…65535 (negative → 0, > 1 → 65535)
+    index = cv2.multiply(flat, float(_ENCODE_LUT_SIZE - 1), dtype=cv2.CV_16U)
+    return _encode_lut()[index].reshape(linear.shape)
+
+
+_LUMA = np.array([0.2126, 0.7152, 0.0722])  # Y row of the sRGB matrix (IEC 61966-2-1)
+
+
+def _log_chroma(linear: np.ndarray) -> np.ndarray:
+    """(..., 3) linear RGB → (..., 2) log-chromaticity (log R/G, log B/G) [9]_.
+
+    A diagonal illuminant change is a translation in this plane. ``1e-4`` keeps
+    black pixels finite (they are excluded before use).
+    """
+    eps = 1e-4
+    linear = np.asarray(linear, dtype=np.float64)
+    g = linear[..., 1] + eps
+    return np.stack([np.log((linear[..., 0] + eps) / g), np.log((linear[..., 2] + eps) / g)], -1)
+
+
+def planckian_xy(cct_k) -> np.ndarray:
+    """CIE 1931 xy of a Planckian radiator, Kang et al.'s cubic spline [4]_.
+
+    Parameters
+    ----------
+    cct_k : float or array_like
+        Colour temperature in kelvin, valid in [1667, 25000].
+
+    Returns
+    -------
+    ndarray, shape (..., 2)
+    """
+    t = np.asarray(cct_k, dtype=np.float64)
+    if np.any((t < 1667) | (t > 25000)):
+        raise SettingsError(f"colour temperature must be in 1667–25000 K; got {cct_k!r}")
+    x = np.where(
+        t <= 4000,
+        -0.2661239e9 / t**3 - 0.2343589e6 / t**2 + 0.8776956e3 / t + 0.179910,
+        -3.0258469e9 / t**3 + 2.1070379e6 / t**2 + 0.2226347e3 / t + 0.240390,
+    )
+    y = np.where(
+        t <= 2222,
+        -1.1063814 * x**3 - 1.34811020 * x**2 + 2.18555832 * x - 0.20219683,
+        np.where(
+            t <= 4000,
+            -0.9549476 * x**3 - 1.37418593 * x**2 + 2.09137015 * x - 0.16748867,
+            3.0817580 * x**3 - 5.87338670 * x**2 + 3.75112997 * x - 0.37001483,
+        ),
+    )
+    return np.stack([x, y], -1)
+
+
+def _xy_to_uv(xy: np.ndarray) -> np.ndarray:
+    x, y = xy[..., 0], xy[..., 1]
+    d = -2 * x + 12 * y + 3
+    return np.stack([4 * x / d, 6 * y / d], -1)
+
+
+def _uv_to_xy(uv: np.ndarray) -> np.ndarray:
+    u, v = uv[..., 0], uv[..., 1]
+    d = 2 * u - 8 * v + 4
+    return np.stack([3 * u / d, 2 * v / d], -1)
+
+
+def _xy_to_white_rgb(xy: np.ndarray) -> np.ndarray:
+    """Chromaticity → linear sRGB of that light with luminance Y = 1."""
+    x, y = xy[..., 0], xy[..., 1]
+    xyz = np.stack([x / y, np.ones_like(x), (1 - x - y) / y], -1)
+    return colour.xyz_to_linear_srgb(xyz)
+
+
+def _planck_uv_with_duv(cct_k: np.ndarray, duv: np.ndarray) -> np.ndarray:
+    """CIE 1960 uv of the point ``duv`` away from the Planckian locus at ``cct_k``.
+
+    Positive Duv is above the locus (toward green), as in CIE 15:2004 / ANSI C78.377.
+    """
+    uv = _xy_to_uv(planckian_xy(cct_k))
+    uv_next = _xy_to_uv(planckian_xy(np.asarray(cct_k) * 1.001))
+    tangent = uv_next - uv  # toward higher CCT: −u, roughly
+    tangent /= np.linalg.norm(tangent, axis=-1, keepdims=True)
+    normal = np.stack([tangent[..., 1], -tangent[..., 0]], -1)  # rotate −90°
+    normal *= np.where(normal[..., 1:2] > 0, 1.0, -1.0)  # point toward +v (green)
+    return uv + np.asarray(duv)[..., None] * normal
+
+
+def _cct_duv_of_xy(xy) -> tuple[float, float]:
+    """Nearest point of the Planckian locus in uv (a 1-mired grid then refined)."""
+    uv = _xy_to_uv(np.asarray(xy, dtype=np.float64))
+    mireds = np.arange(40.0, 600.0, 1.0)
+    temps = 1e6 / mireds
+    locus = _xy_to_uv(planckian_xy(temps))
+    dist = np.linalg.norm(locus - uv, axis=-1)
+    k = int(np.argmin(dist))
+    fine = 1e6 / np.linspace(mireds[max(k - 1, 0)], mireds[min(k + 1, len(mireds) - 1)], 201)
+    locus_f = _xy_to_uv(planckian_xy(fine))
+    dist_f = np.linalg.norm(locus_f - uv, axis=-1)
+    j = int(np.argmin(dist_f))
+    sign = 1.0 if uv[1] > locus_f[j, 1] else -1.0
+    return float(fine[j]), float(sign * dist_f[j])
+
+
+@functools.lru_cache(maxsize=1)
+def _d65_duv() -> float:
+    return _cct_duv_of_xy(D65_XY)[1]
+
+
+@dataclass(frozen=True)
+class _IlluminantGrid:
+    mired: np.ndarray  # (K,)
+    duv: np.ndarray  # (K,)
+    white_rgb: np.ndarray  # (K, 3), Y = 1
+    shift: np.ndarray  # (K, 2) log-chroma translation relative to D65
+
+
+#: The lights considered: 2000–12000 K in 2-mired steps, Duv −0.012…+0.018 in
+#: 0.002 steps (fluorescent and LED lights sit within ±0.01 of the locus; ANSI
+#: C78.377 allows ±0.006 for white LEDs). D65 is at Duv ≈ +0.0032.
+_GRID_MIRED = (1e6 / 12000, 1e6 / 2000, 2.0)
+_GRID_DUV = (-0.012, 0.018, 0.002)
+
+
+@functools.lru_cache(maxsize=1)
+def _illuminant_grid() -> _IlluminantGrid:
+    mireds = np.arange(*_GRID_MIRED)
+    duvs = np.arange(_GRID_DUV[0], _GRID_DUV[1] + 1e-9, _GRID_DUV[2])
+    m, d = np.meshgrid(mireds, duvs, indexing="ij")
+    m, d = m.ravel(), d.ravel()
+    uv = _planck_uv_with_duv(1e6 / m, d)
+    white = _xy_to_white_rgb(_uv_to_xy(uv))
+    # drop lights outside the sRGB gamut (warm and green corner: B ≤ 0)
+    keep = (white > 0.01).all(1)
+    m, d, white = m[keep], d[keep], white[keep]
+    d65_white = _xy_to_white_rgb(np.asarray(D65_XY))
+    shift = _log_chroma(white) - _log_chroma(d65_white)
+    return _IlluminantGrid(mired=m, duv=d, white_rgb=white, shift=shift)
+
+
+# --- the log-chroma plane as a raster (fast per-pixel look-ups) -----------------------
+
+_PLANE_MIN, _PLANE_MAX, _PLANE_STEP = -3.0, 3.0, 0.01
+_PLANE_SIZE = int(round((_PLANE_MAX - _PLANE_MIN) / _PLANE_STEP)) + 1
+
+
+def _plane_index(chroma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.rint((chroma - _PLANE_MIN) / _PLANE_STEP).astype(np.int64)
+    idx = np.clip(idx, 0, _PLANE_SIZE - 1)
+    return idx[..., 1], idx[..., 0]  # row = v, column = u
+
+
+@functools.lru_cache(maxsize=1)
+def _neutral_distance_plane() -> np.ndarray:
+    """Distance (log-chroma units) from each cell to the nearest plausible light."""
+    grid = _illuminant_grid()
+    canvas = np.full((_PLANE_SIZE, _PLANE_SIZE), 255, np.uint8)
+    rows, cols = _plane_index(grid.shift)
+    canvas[rows, cols] = 0
+    # the grid is dense (2 mired, 0.002 Duv ≪ one 0.01 cell), so points suffice
+    dist = cv2.distanceTransform(canvas, cv2.DIST_L2, 5)
+    return dist * _PLANE_STEP
+
+
+# --- skin locus ---------------------------------------------------------------------
+
+#: Reference skin colours under D65 (8-bit sRGB): ColorChecker "dark skin" and "light
+#: skin" (X-Rite 2014 [2]_; designed to match human skin reflectance [7]_) and the
+#: Monk Skin Tone swatches 2–9 [8]_ (1 and 10 are almost neutral and would make the
+#: locus uninformative). Their log-chromaticities give the canonical skin locus's
+#: mean and covariance (a design choice, cf. the skin locus of [6]_ and the canonical
+#: skin gamut of [5]_).
+_SKIN_REFERENCE_SRGB8 = np.array(
+    [
+        [116, 79, 65], [197, 144, 127],
+        [0xF3, 0xE7, 0xDB], [0xF7, 0xEA, 0xD0], [0xEA, 0xDA, 0xBA], [0xD7, 0xBD, 0x96],
+        [0xA0, 0x7E, 0x56], [0x82, 0x5C, 0x43], [0x60, 0x41, 0x34], [0x3A, 0x31, 0x2A],
+    ]
+)  # fmt: skip
+#: Floor added to the skin covariance (log-chroma², i.e. σ = 0.05): skin colour of one
+#: person varies by region and the reference set is small. A design choice.
+_SKIN_COVARIANCE_FLOOR = 0.05**2
+#: Prior on the light. Phone cameras white-balance already, so the residual cast is
+#: usually small: Gaussian in mired around D65 with σ = 60 mired (D65 ± σ spans
+#: ≈ 4700–10400 K), and in Duv around D65's with σ = 0.006 (the ANSI C78.377
+#: tolerance for white light). Design choices, tuned on rendered scenes (see tests).
+_PRIOR_MIRED_SIGMA = 60.0
+_PRIOR_DUV_SIGMA = 0.006
+#: Broad skin test: a pixel is a skin candidate if, under some light of the grid, it
+#: lies within this Mahalanobis radius of the skin locus. A design choice (3σ).
+_SKIN_CANDIDATE_RADIUS = 3.0
+#: Pixels darker than this luminance (L* ≈ 15.5) have unreliable chromaticity in 8-bit
+#: data and are ignored; pixels with any channel ≥ 250 are clipped. Design choices.
+_MIN_LUMINANCE = 0.02
+_CLIP_CODE = 250
+#: Work on a copy at most this many pixels on its longest side (speed).
+_ESTIMATE_SIDE = 256
+
+
+@dataclass(frozen=True)
+class _SkinModel:
+    mean: np.ndarray  # (2,)
+    inv_cov: np.ndarray  # (2, 2)
+    chol: np.ndarray  # (2, 2)
+
+
+@functools.lru_cache(maxsize=1)
+def _skin_model() -> _SkinModel:
+    chroma = _log_chroma(colour.srgb_to_linear(_SKIN_REFERENCE_SRGB8 / 255.0))
+    mean = chroma.mean(0)
+    cov = np.cov(chroma.T) + np.eye(2) * _SKIN_COVARIANCE_FLOOR
+    return _SkinModel(mean=mean, inv_cov=np.linalg.inv(cov), chol=np.linalg.cholesky(cov))
+
+
+@functools.lru_cache(maxsize=1)
+def _skin_candidate_plane() -> np.ndarray:
+    """Boolean raster: cells that are skin under some light of the grid."""
+    model = _skin_model()
+    grid = _illuminant_grid()
+    plane = np.zeros((_PLANE_SIZE, _PLANE_SIZE), np.uint8)
+    # ellipse of the skin locus (radius r σ) translated by every light of the grid
+    angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+    circle = np.stack([np.cos(angles), np.sin(angles)], -1) * _SKIN_CANDIDATE_RADIUS
+    ellipse = circle @ model.chol.T + model.mean
+    for shift in grid.shift:
+        pts = ellipse + shift
+        cols = np.rint((pts[:, 0] - _PLANE_MIN) / _PLANE_STEP).astype(np.int32)
+        rows = np.rint((pts[:, 1] - _PLANE_MIN) / _PLANE_STEP).astype(np.int32)
+        cv2.fillConvexPoly(plane, np.stack([cols, rows], -1), 1)
+    return plane.astype(bool)
+
+
+# --- public entry point ------------------------------------------------------------
+
+
+def correct_colours(
+    rgb8: np.ndarray,
+    method: str = "auto",
+    *,
+    grey_card: tuple[int, int, int, int] | None = None,
+    card_reflectance: float = DEFAULT_CARD_REFLECTANCE,
+) -> CorrectionResult:
+    """Correct the colour of the light in a photo.
+
+    Parameters
+    ----------
+    rgb8 : ndarray, shape (H, W, 3), uint8
+        The working image, RGB, sRGB-encoded.
+    method : {"auto", "none", "grey-card", "chart"}
+        See the module docstring. ``"auto"`` tries chart → grey card → estimate.
+    grey_card : (x, y, w, h) or None
+        A neutral card's rectangle in ``rgb8`` pixels. With ``"grey-card"`` or
+        ``"auto"`` it is used instead of searching for a card.
+    card_reflectance : float
+        The card's luminous reflectance, in (0, 1]; 0.18 for a standard grey card.
+
+    Returns
+    -------
+    CorrectionResult
+
+    Raises
+    ------
+    SettingsError
+        Unknown method, malformed image, or a ``grey_card`` rectangle outside the
+        image, too small, clipped, too dark or not neutral under any plausible light
+        (a rectangle the practitioner marked that cannot be a grey card is a mistake
+        to report, not to hide behind a fallback).
+    AnalysisError
+        ``method="chart"`` and no usable chart is in the photo (asking for a chart
+        correction and silently getting none would be worse than an error; use
+        ``"auto"`` to fall through to the other methods).
+    """
+    if method not in CORRECTION_METHODS:
+        raise SettingsError(
+            f"correction method must be one of {', '.join(CORRECTION_METHODS)}; got {method!r}"
+        )
+    rgb8 = _check_image(rgb8)
+    if not (0.0 < float(card_reflectance) <= 1.0):
+        raise SettingsError(
+            f"card_reflectance must be in (0, 1] (0.18 for an 18 % grey card); got {card_reflectance!r}"
+        )
+    if method == "none":
+        return CorrectionResult(
+            method="none",
+            rgb=rgb8.astype(np.float32) * np.float32(1 / 255),
+            details={"requested": "none"},
+        )
+    linear = _linear_image(rgb8)
+    if method == "chart":
+        detection = find_colour_chart(rgb8)
+        if detection is None:
+            raise AnalysisError(
+                "correction 'chart': expected a 24-patch ColorChecker Classic in the photo; "
+                "none was found. Use correction 'auto' or 'grey-card', or retake the photo "
+                "with the whole chart in view, flat and evenly lit."
+            )
+        result, problem = _chart_correction(rgb8, linear, detection, requested="chart")
+        if result is None:
+            raise AnalysisError(f"correction 'chart': {problem}")
+        return result
+
+    if grey_card is not None:
+        return _grey_card_correction(
+            rgb8, linear, grey_card, card_reflectance, requested=method, found=False
+        )
+
+    warnings: list[str] = []
+    if method == "auto" and _chart_precheck(rgb8):
+        detection = find_colour_chart(rgb8)
+        if detection is not None:
+            result, problem = _chart_correction(rgb8, linear, detection, requested="auto")
+            if result is not None:
+                return result
+            warnings.append(f"A colour chart was detected but not used: {problem}")
+
+    card = _find_grey_card_region(rgb8)
+    if card is not None:
+        rect, card_mask = card
+        try:
+            result = _grey_card_correction(
+                rgb8, linear, rect, card_reflectance, requested=method, found=True,
+                card_mask=card_mask,
+            )  # fmt: skip
+        except SettingsError as exc:  # a found region that fails the card checks
+            warnings.append(f"A grey-card-like region was found but not used: {exc}")
+        else:
+            return _with_warnings(result, warnings)
+    elif method == "grey-card":
+        raise AnalysisError(
+            "correction 'grey-card': expected a grey card in the photo (a uniform, "
+            "rectangular, neutral patch not touching the image edge); none was found. "
+            "Mark the card's rectangle (grey_card=(x, y, w, h)) or use correction 'auto'."
+        )
+    return _with_warnings(_estimate_correction(rgb8, linear), warnings)
+
+
+def _with_warnings(result: CorrectionResult, extra: list[str]) -> CorrectionResult:
+    if not extra:
+        return result
+    return CorrectionResult(
+        method=result.method,
+        rgb=result.rgb,
+        details=result.details,
+        reference_mask=result.reference_mask,
+        warnings=tuple(extra) + tuple(result.warnings),
+        confidence=result.confidence,
+    )
+
+
+def _check_image(rgb8) -> np.ndarray:
+    array = np.asarray(rgb8)
+    if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
+        raise SettingsError(
+            "image: expected an (H, W, 3) uint8 RGB array; "
+            f"got shape {array.shape} and dtype {array.dtype}"
+        )
+    if min(array.shape[:2]) < 8:
+        raise SettingsError(f"image: expected at least 8×8 pixels; got {array.shape[1]}×{array.shape[0]}")
+    return np.ascontiguousarray(array)
+
+
+def _shrink(rgb8: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    height, width = rgb8.shape[:2]
+    longest = max(height, width)
+    if longest <= side:
+        return rgb8, 1.0
+    scale = side / longest
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(rgb8, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _illuminant_details(white_rgb: np.ndarray) -> dict[str, Any]:
+    """xy, CCT, Duv and mired shift of a light given as linear sRGB."""
+    xyz = colour.linear_srgb_to_xyz(np.asarray(white_rgb, dtype=np.float64))
+    xy = xyz[:2] / xyz.sum()
+    cct, duv = _cct_duv_of_xy(xy)
+    return {
+        "estimated_xy": [round(float(xy[0]), 5), round(float(xy[1]), 5)],
+        "estimated_cct_k": round(cct, 1),
+        "estimated_duv": round(duv, 5),
+        "cast_mired": round(1e6 / cct - 1e6 / D65_CCT_K, 1),
+    }
+
+
+# --- chart ----------------------------------------------------------------------------
+
+
+def _chart_precheck(rgb8: np.ndarray) -> bool:
+    """Cheap test that a chart *may* be in view (gates the detector in ``"auto"``).
+
+    A ColorChecker has green and blue patches (4, 6, 11, 14 / 3, 5, 8, 13, 18);
+    scalp photos are skin, hair and mostly warm or grey backgrounds. At least 0.1 %
+    of a thumbnail's pixels must have CIELAB chroma ≥ 12 and hue in 95–330°
+    (green → blue → purple): a chart filling 2 % of the frame puts ≈ 0.4 % of the
+    pixels there even under a 2700 K cast, which turns its blues grey but keeps its
+    greens. Thresholds are design choices; a false "maybe" only costs one
+    detector run (≈ 40 ms).
+    """
+    small, _ = _shrink(rgb8, _ESTIMATE_SIDE)
+    lab = colour.image_to_lab_fast(small)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360
+    cool = (chroma >= 12) & (hue >= 95) & (hue <= 330)
+    return bool(cool.mean() >= 0.001)
+
+
+def find_colour_chart(rgb8: np.ndarray) -> ChartDetection | None:
+    """Find a 24-patch ColorChecker Classic with OpenCV's ``cv2.mcc`` [1]_.
+
+    Detection runs on a copy whose longest side is at most 800 px (30–45 ms on
+    1600×1200 here, against 200–450 ms at full size); coordinates are returned in
+    ``rgb8`` pixels.
+
+    Parameters
+    ----------
+    rgb8 : ndarray, shape (H, W, 3), uint8, RGB
+
+    Returns
+    -------
+    ChartDetection or None
+    """
+    rgb8 = _check_image(rgb8)
+    small, scale = _shrink(rgb8, _CHART_DETECTION_SIDE)
+    detector = cv2.mcc.CCheckerDetector_create()
+    detector.setColorChartType(cv2.mcc.MCC24)
+    params = cv2.mcc.DetectorParametersMCC()
+    params.minImageSize = max(small.shape[:2])  # do not upscale internally
+    params.adaptiveThreshWinSizeStep = _CHART_THRESHOLD_STEP
+    detector.setDetectionParams(params)
+    if not detector.process(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), nc=1):
+        return None
+    checker = detector.getBestColorChecker()
+    polygons = np.asarray(checker.getColorCharts(), dtype=np.float64).reshape(24, 4, 2) / scale
+    outline = np.asarray(checker.getBox(), dtype=np.float64).reshape(4, 2) / scale
+    return ChartDetection(patch_polygons=polygons, outline=outline, cost=float(checker.getCost()))
+
+
+def _polygon_mask(shape: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, np.rint(polygon).astype(np.int32), 1)
+    return mask.astype(bool)
+
+
+def _sample_patches(rgb8: np.ndarray, linear: np.ndarray, polygons: np.ndarray):
+    """Median linear RGB of each patch's central half, and its clipped fraction."""
+    height, width = rgb8.shape[:2]
+    values = np.full((24, 3), np.nan)
+    clipped = np.ones(24)
+    for i, poly in enumerate(polygons):
+        centre = poly.mean(0)
+        inner = centre + 0.5 * (poly - centre)  # central half of each side
+        x0, y0 = np.floor(inner.min(0)).astype(int)
+        x1, y1 = np.ceil(inner.max(0)).astype(int) + 1
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        local = _polygon_mask((y1 - y0, x1 - x0), inner - [x0, y0])
+        if local.sum() < 4:
+            continue
+        codes = rgb8[y0:y1, x0:x1][local]
+        clipped[i] = float((codes >= _CLIP_CODE).any(-1).mean())
+        values[i] = np.median(linear[y0:y1, x0:x1][local], axis=0)
+    return values, clipped
+
+
+def _fit_matrix(measured: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted least squares ``measured @ M ≈ reference`` (M is 3×3)."""
+    root = np.sqrt(weights)[:, None]
+    matrix, *_ = np.linalg.lstsq(measured * root, reference * root, rcond=None)
+    return matrix
+
+
+def _patch_delta_e(corrected_linear: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    encoded = colour.linear_to_srgb(np.clip(corrected_linear, 0.0, 1.0))
+    lab = colour.srgb_to_lab(encoded)
+    return colour.delta_e(lab, COLORCHECKER_LAB_D65[indices], method="ciede2000")
+
+
+def _chart_correction(rgb8, linear, detection: ChartDetection, requested: str):
+    """Fit, check and apply a chart correction. Returns (result, None) or (None, why)."""
+    measured, clipped = _sample_patches(rgb8, linear, detection.patch_polygons)
+    reference = colour.srgb_to_linear(COLORCHECKER_SRGB8 / 255.0)
+    luminance = measured @ _LUMA
+    usable = (
+        np.isfinite(measured).all(1)
+        & (clipped <= 0.1)
+        & (_CHART_FIT_WEIGHTS > 0)
+        & (np.nan_to_num(luminance) > 0.002)  # above the noise of near-black patches
+    )
+    neutral_y = luminance[_NEUTRAL_PATCHES]
+    if not np.all(np.isfinite(neutral_y)) or not np.all(np.diff(neutral_y) < 0):
+        return None, (
+            "its neutral patches 19–24 are not in order from white to black "
+            f"(luminances {np.round(neutral_y, 3).tolist()}); the chart may be misdetected, "
+            "covered or unevenly lit"
+        )
+    n_usable = int(usable.sum())
+    if n_usable < CHART_MIN_PATCHES:
+        return None, (
+            f"only {n_usable} of 24 patches are usable (need ≥ {CHART_MIN_PATCHES}); the "
+            "others are clipped or too dark — lower the exposure"
+        )
+    idx = np.flatnonzero(usable)
+    matrix = _fit_matrix(measured[idx], reference[idx], _CHART_FIT_WEIGHTS[idx])
+    cond = float(np.linalg.cond(matrix))
+    fitted = np.isfinite(measured).all(1)
+    patch_de = np.full(24, np.nan)
+    patch_de[fitted] = _patch_delta_e(measured[fitted] @ matrix, np.flatnonzero(fitted))
+    mean_de = float(np.mean(patch_de[idx]))
+    loo_corrected = np.empty((len(idx), 3))
+    for j in range(len(idx)):  # leave-one-out: fit without patch j, predict patch j
+        keep = np.delete(idx, j)
+        m_j = _fit_matrix(measured[keep], reference[keep], _CHART_FIT_WEIGHTS[keep])
+        loo_corrected[j] = measured[idx[j]] @ m_j
+    loo = _patch_delta_e(loo_corrected, idx)
+    if mean_de > CHART_MAX_MEAN_DELTA_E or cond > 100:
+        return None, (
+            f"the fitted correction leaves a mean residual of {mean_de:.1f} ΔE00 over "
+            f"{n_usable} patches (accepted ≤ {CHART_MAX_MEAN_DELTA_E:g}; matrix condition "
+            f"{cond:.0f}); the chart may be misdetected, a different chart, or lit unevenly"
+        )
+    corrected = cv2.transform(linear, matrix.T.astype(np.float32))
+    rgb = _encode_image(corrected)
+    height, width = rgb8.shape[:2]
+    corners = detection.patch_polygons.reshape(-1, 2)
+    hull = cv2.convexHull(corners.astype(np.float32)).reshape(-1, 2)
+    centre = hull.mean(0)
+    frame = centre + 1.15 * (hull - centre)  # the chart's black frame around the patches
+    reference_mask = _polygon_mask((height, width), frame)
+    confidence = float(np.clip(1.0 - mean_de / 10.0, 0.5, 1.0))
+    # the light the chart saw: the matrix maps the light's colour to white
+    white = np.linalg.solve(matrix.T, np.ones(3))
+    white = white / float(white @ _LUMA)
+    details = {
+        "requested": requested,
+        "source": "chart",
+        "matrix": np.round(matrix, 6).tolist(),
+        "patch_delta_e": [None if not np.isfinite(v) else round(float(v), 3) for v in patch_de],
+        "patches_used": [int(i) + 1 for i in idx],
+        "mean_delta_e": round(mean_de, 3),
+        "max_delta_e": round(float(np.max(patch_de[idx])), 3),
+        "loo_mean_delta_e": round(float(np.mean(loo)), 3),
+        "chart_outline": np.round(detection.outline, 1).tolist(),
+        "detector_cost": round(detection.cost, 6),
+        "estimated_white_rgb": np.round(white, 5).tolist(),
+        **_illuminant_details(white),
+    }
+    warnings: list[str] = []
+    skipped = [int(i) + 1 for i in np.flatnonzero(np.isfinite(measured).all(1) & (clipped > 0.1))]
+    if skipped:
+        warnings.append(
+            f"Colour chart patches {skipped} are clipped (overexposed) and were left out of the fit."
+        )
+    return (
+        CorrectionResult(
+            method="chart",
+            rgb=rgb,
+            details=details,
+            reference_mask=reference_mask,
+            warnings=tuple(warnings),
+            confidence=confidence,
+        ),
+        None,
+    )
+
+
+# --- grey card ------------------------------------------------------------------------
+
+
+def _check_card_rect(rect, shape) -> tuple[int, int, int, int]:
+    try:
+        x, y, w, h = (int(v) for v in rect)
+    except (TypeError, ValueError):
+        raise SettingsError(f"grey_card must be four integers x, y, w, h; got {rect!r}") from None
+    height, width = shape[:2]
+    if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > width or y + h > height:
+        raise SettingsError(
+            f"grey_card rectangle x={x}, y={y}, w={w}, h={h} must lie inside the "
+            f"{width}×{height} image with positive width and height"
+        )
+    if min(w, h) < CARD_MIN_SIDE:
+        raise SettingsError(
+            f"grey_card rectangle is {w}×{h} px; expected at least "
+            f"{CARD_MIN_SIDE}×{CARD_MIN_SIDE} px so its central half can be measured"
+        )
+    return x, y, w, h
+
+
+def _grey_card_correction(
+    rgb8, linear, rect, reflectance, *, requested: str, found: bool, card_mask=None
+) -> CorrectionResult:
+    x, y, w, h = _check_card_rect(rect, rgb8.shape)
+    # the central half of each side: margins keep the card's edge and shadow out
+    cx0, cy0 = x + w // 4, y + h // 4
+    cx1, cy1 = x + w - w // 4, y + h - h // 4
+    codes = rgb8[cy0:cy1, cx0:cx1].reshape(-1, 3)
+    values = linear[cy0:cy1, cx0:cx1].reshape(-1, 3)
+    where = "the grey card found in frame" if found else "the grey_card rectangle"
+    clipped = (codes >= _CLIP_CODE).any(1)
+    if clipped.mean() > CARD_MAX_CLIPPED_FRACTION:
+        raise SettingsError(
+            f"{where} ({x}, {y}, {w}, {h}) is clipped white: {clipped.mean():.0%} of its "
+            f"central pixels have a channel ≥ {_CLIP_CODE}; expected an unclipped mid-grey "
+            "card — mark the card, not a highlight, or lower the exposure"
+        )
+    values = values[~clipped]
+    card = np.median(values, axis=0)
+    luminance = float(card @ _LUMA)
+    if luminance < _MIN_LUMINANCE:
+        raise SettingsError(
+            f"{where} ({x}, {y}, {w}, {h}) is too dark (luminance {luminance:.3f}, "
+            f"L* ≈ {116 * luminance ** (1 / 3) - 16:.0f}); expected a lit grey card "
+            f"(luminance ≥ {_MIN_LUMINANCE})"
+        )
+    chroma = _log_chroma(card)
+    row, col = _plane_index(chroma)
+    distance = float(_neutral_distance_plane()[row, col])
+    if distance > CARD_MAX_CHROMA_DISTANCE:
+        encoded = np.rint(colour.linear_to_srgb(card) * 255).astype(int).tolist()
+        raise SettingsError(
+            f"{where} ({x}, {y}, {w}, {h}) is not neutral under any plausible light "
+            f"(2000–12000 K): its median colour is RGB {encoded}, {distance:.2f} from the "
+            f"nearest light colour in log-chromaticity (accepted ≤ {CARD_MAX_CHROMA_DISTANCE}); "
+            "expected a grey card — mark the card, not skin or a coloured object"
+        )
+    spread = np.median(np.abs(_log_chroma(values) - chroma), axis=0)
+    warnings: list[str] = []
+    if float(spread.max()) > 0.05:
+        warnings.append(
+            f"The grey card area is not uniform (median chromaticity deviation "
+            f"{float(spread.max()):.2f}); the white balance may be off."
+        )
+    white = card / luminance  # the light's colour, Y = 1
+    exposure = reflectance / luminance
+    confidence = 0.95
+    low, high = CARD_EXPOSURE_GAIN_RANGE
+    exposure_applied = low <= exposure <= high
+    if not exposure_applied:
+        warnings.append(
+            f"The grey card reads L* ≈ {116 * luminance ** (1 / 3) - 16:.0f}, too far from a "
+            f"{reflectance:.0%} card (gain {exposure:.2f} outside {low}–{high}): white "
+            "balance corrected, exposure left as shot."
+        )
+        exposure = 1.0
+        confidence *= 0.8
+    gains = exposure / white
+    rgb = _encode_image(linear * gains.astype(np.float32))
+    height, width = rgb8.shape[:2]
+    if card_mask is None:
+        card_mask = np.zeros((height, width), bool)
+        card_mask[y : y + h, x : x + w] = True
+    details = {
+        "requested": requested,
+        "source": "grey-card (found)" if found else "grey-card (given)",
+        "card_rect": [x, y, w, h],
+        "card_rgb_linear": np.round(card, 5).tolist(),
+        "card_reflectance": reflectance,
+        "gains": np.round(gains, 5).tolist(),
+        "exposure_gain": round(float(exposure), 4),
+        "exposure_applied": exposure_applied,
+        "estimated_white_rgb": np.round(white, 5).tolist(),
+        **_illuminant_details(white),
+    }
+    return CorrectionResult(
+        method="grey-card",
+        rgb=rgb,
+        details=details,
+        reference_mask=card_mask,
+        warnings=tuple(warnings),
+        confidence=confidence,
+    )
+
+
+#: Auto-found card: local standard deviation of the encoded values in a 7×7 window
+#: below this (≈ 5 codes: sensor noise σ ≈ 2 codes plus JPEG ringing), design choice.
+_CARD_UNIFORM_STD = 5.0 / 255
+#: Size of a found card as a fraction of the image area. A card is held near the scalp
+#: in a close-up: ≥ 0.2 % (a 40×30 px card in 1600×1200) and ≤ 25 % (it must not be
+#: the whole background). Design choices.
+_CARD_AREA_RANGE = (0.002, 0.25)
+#: Rectangularity (region area / area of its minimum rotated rectangle) and largest
+#: aspect ratio of a card. A design choice: cards are rectangles (≥ 0.85 allows
+#: blurred corners) no longer than 4:1.
+_CARD_MIN_RECTANGULARITY = 0.85
+_CARD_MAX_ASPECT = 4.0
+#: Side of the thumbnail the card search runs on (speed).
+_CARD_SEARCH_SIDE = 400
+
+
+def find_grey_card(rgb8: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Find a grey card in frame; return its bounding rectangle (x, y, w, h) or None.
+
+    A card is a connected region that is (a) uniform (7×7 local standard deviation
+    below ≈ 5 codes), (b) the colour of a neutral under some light between 2000 and
+    12000 K (within 0.06 in log-chromaticity; skin is ≈ 0.4 away), (c) neither dark
+    nor clipped, and (d) card-shaped: 0.2–25 % of the image, rectangular (≥ 85 % of
+    its minimum rotated rectangle), aspect ≤ 4:1 and not touching the image border.
+    The last condition is deliberate: a grey wall or a background is neutral-looking,
+    but only a bounded card is known to be neutral. Conservative by design: a card
+    the search misses can be marked by hand.
+
+    Parameters
+    ----------
+    rgb8 : ndarray, shape (H, W, 3), uint8, RGB
+
+    Returns
+    -------
+    tuple of int or None
+    """
+    found = _find_grey_card_region(_check_image(rgb8))
+    return None if found is None else found[0]
+
+
+def _find_grey_card_region(rgb8: np.ndarray):
+    small, scale = _shrink(rgb8, _CARD_SEARCH_SIDE)
+    height, width = small.shape[:2]
+    encoded = small.astype(np.float32) * np.float32(1 / 255)
+    mean = cv2.blur(encoded, (7, 7))
+    mean_sq = cv2.blur(encoded * encoded, (7, 7))
+    local_std = np.sqrt(np.maximum(mean_sq - mean * mean, 0)).max(-1)
+    linear = _linear_image(small)
+    luminance = linear @ _LUMA.astype(np.float32)
+    row, col = _plane_index(_log_chroma(linear))
+    neutral = _neutral_distance_plane()[row, col] <= CARD_MAX_CHROMA_DISTANCE / 2
+    candidate = (
+        (local_std < _CARD_UNIFORM_STD)
+        & neutral
+        & (luminance >= 0.03)
+        & (small < _CLIP_CODE).all(-1)
+    )
+    candidate = cv2.morphologyEx(
+        candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=4)
+    best = None
+    total = height * width
+    for label in range(1, count):
+        x, y, w, h, area = stats[label]
+        if not (_CARD_AREA_RANGE[0] <= area / total <= _CARD_AREA_RANGE[1]):
+            continue
+        if x <= 1 or y <= 1 or x + w >= width - 1 or y + h >= height - 1:
+            continue  # touches the border: not known to be bounded
+        region = labels == label
+        contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        contour = max(contours, key=cv2.contourArea)
+        (_, _), (rw, rh), _ = cv2.minAreaRect(contour)
+        # contour corners are pixel centres: the rectangle spans (rw + 1) × (rh + 1) px
+        if area < _CARD_MIN_RECTANGULARITY * (rw + 1) * (rh + 1):
+            continue
+        # four straight sides: the outline simplifies to a convex quadrilateral
+        # (Douglas–Peucker tolerance 4 % of the perimeter, a common quad test)
+        quad = cv2.approxPolyDP(contour, 0.04 * cv2.arcLength(contour, True), True)
+        if len(quad) != 4 or not cv2.isContourConvex(quad):
+            continue
+        if max(rw, rh) > _CARD_MAX_ASPECT * max(min(rw, rh), 1):
+            continue
+        chroma = _log_chroma(linear[region])
+        if float(chroma.std(0).max()) > 0.03:
+            continue
+        if best is None or area > best[0]:
+            best = (area, label, (x, y, w, h))
+    if best is None:
+        return None
+    _, label, (x, y, w, h) = best
+    # the region lost ≈ 3 px per edge to the uniformity window: grow it back
+    grow = 3
+    x0, y0 = max(x - grow, 0), max(y - grow, 0)
+    x1, y1 = min(x + w + grow, width), min(y + h + grow, height)
+    rect = (
+        int(np.floor(x0 / scale)),
+        int(np.floor(y0 / scale)),
+        int(np.ceil((x1 - x0) / scale)),
+        int(np.ceil((y1 - y0) / scale)),
+    )
+    full_h, full_w = rgb8.shape[:2]
+    rect = (rect[0], rect[1], min(rect[2], full_w - rect[0]), min(rect[3], full_h - rect[1]))
+    region = cv2.dilate((labels == label).astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8))
+    mask = cv2.resize(region, (full_w, full_h), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return rect, mask
+
+
+# --- illuminant estimate from the scene ------------------------------------------------
+
+
+def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
+    """Estimate the colour of the light from the photo itself (no reference in frame).
+
+    Why not grey-world: its assumption (the scene averages to grey) fails on scalp
+    photos, which are skin and hair — both orange-brown (melanin), so grey-world
+    "corrects" every scalp toward blue. Instead skin is used as the probe, as in
+    face-based colour constancy [5]_ and the skin locus [6]_:
+
+    1. On a ≤ 256 px copy, pixels that are neither clipped nor dark (luminance ≥ 0.02)
+       are mapped to log-chromaticity (log R/G, log B/G) in linear sRGB [9]_, where a
+       light's colour is a translation.
+    2. Skin candidates: pixels that would lie within 3σ of the canonical skin locus
+       under some light of 2000–12000 K (Duv −0.012…+0.018). Their densest cluster
+       (a smoothed 2-D histogram's peak; dark hair and backgrounds form other
+       clusters) gives the scene's skin chromaticity (median of the cluster).
+    3. The light is the maximum a-posteriori translation: skin locus (Gaussian, mean and
+       covariance of ten reference skin colours, see ``_SKIN_REFERENCE_SRGB8``) times a
+       prior centred on D65 (σ 60 mired, σ 0.006 Duv), searched over the grid of lights.
+
+    The locus is long along the warm–cool axis (light to dark skin runs almost
+    parallel to the Planckian locus in this plane), so a moderate cast cannot be told
+    from a darker or lighter skin: strong casts (≥ 100 mired, ≲ 4000 K) are found and
+    mostly removed, small ones are only partly. Without skin, a shades-of-grey
+    estimate (p = 6) [11]_ is used with the same prior.
+
+    Parameters
+    ----------
+    rgb8 : ndarray, shape (H, W, 3), uint8, RGB
+
+    Returns
+    -------
+    IlluminantEstimate
+    """
+    rgb8 = _check_image(rgb8)
+    small, _ = _shrink(rgb8, _ESTIMATE_SIDE)
+    linear = _linear_image(small).reshape(-1, 3).astype(np.float64)
+    codes = small.reshape(-1, 3)
+    usable = ((codes < _CLIP_CODE).all(1)) & (linear @ _LUMA >= _MIN_LUMINANCE)
+    grid = _illuminant_grid()
+    prior = ((grid.mired - 1e6 / D65_CCT_K) / _PRIOR_MIRED_SIGMA) ** 2 + (
+        (grid.duv - _d65_duv()) / _PRIOR_DUV_SIGMA
+    ) ** 2
+    n_usable = int(usable.sum())
+    if n_usable < 50:
+        return _estimate_from_index(int(np.argmin(prior)), "none", 0.0)
+    chroma = _log_chroma(linear[usable])
+    row, col = _plane_index(chroma)
+    skin = _skin_candidate_plane()[row, col]
+    if skin.sum() >= max(50, 0.05 * n_usable):
+        skin_chroma = _densest_cluster_median(chroma[skin])
+        model = _skin_model()
+        residual = skin_chroma - grid.shift - model.mean
+        cost = np.einsum("ki,ij,kj->k", residual, model.inv_cov, residual) + prior
+        k = int(np.argmin(cost))
+        cluster = np.linalg.norm(chroma[skin] - skin_chroma, axis=1) <= 0.15
+        return _estimate_from_index(k, "skin-locus", float(cluster.sum() / n_usable))
+    # no skin in view: shades of grey (Minkowski p = 6, Finlayson & Trezzi [11])
+    p = 6.0
+    white = np.mean(linear[usable] ** p, axis=0) ** (1 / p)
+    observed = _log_chroma(white)
+    residual = observed - grid.shift
+    # a scene average is a weak cue: σ 0.15 in log-chroma (design choice)
+    cost = (residual**2).sum(1) / 0.15**2 + prior
+    return _estimate_from_index(int(np.argmin(cost)), "shades-of-grey", 1.0)
+
+
+def _densest_cluster_median(points: np.ndarray) -> np.ndarray:
+    """Median of the points near the peak of their smoothed 2-D histogram."""
+    bins = 0.025  # log-chroma units; skin of one person spans ≈ 0.05–0.1
+    low = points.min(0)
+    idx = np.floor((points - low) / bins).astype(int)
+    shape = idx.max(0) + 1
+    hist = np.zeros((shape[0] + 4, shape[1] + 4), np.float32)
+    np.add.at(hist, (idx[:, 0] + 2, idx[:, 1] + 2), 1)
+    hist = cv2.GaussianBlur(hist, (5, 5), 1.0)
+    peak = np.array(np.unravel_index(int(np.argmax(hist)), hist.shape)) - 2
+    centre = low + (peak + 0.5) * bins
+    near = np.linalg.norm(points - centre, axis=1) <= 0.15
+    return np.median(points[near], axis=0)
+
+
+def _estimate_from_index(k: int, source: str, fraction: float) -> IlluminantEstimate:
+    grid = _illuminant_grid()
+    mired = float(grid.mired[k])
+    uv = _planck_uv_with_duv(np.array(1e6 / mired), np.array(grid.duv[k]))
+    xy = _uv_to_xy(uv)
+    return IlluminantEstimate(
+        cct_k=1e6 / mired,
+        duv=float(grid.duv[k]),
+        xy=(float(xy[0]), float(xy[1])),
+        white_rgb=tuple(float(v) for v in grid.white_rgb[k]),
+        cast_mired=mired - 1e6 / D65_CCT_K,
+        source=source,
+        evidence_fraction=fraction,
+    )
+
+
+def _estimate_correction(rgb8: np.ndarray, linear: np.ndarray) -> CorrectionResult:
+    estimate = estimate_illuminant(rgb8)
+    d65_white = _xy_to_white_rgb(np.asarray(D65_XY))
+    gains = d65_white / np.asarray(estimate.white_rgb)
+    rgb = _encode_image(linear * gains.astype(np.float32))
+    cast = estimate.cast_mired
+    warnings: list[str] = []
+    if abs(cast) >= CAST_WARNING_MIRED:
+        kind = "warm" if cast > 0 else "cool"
+        warnings.append(
+            f"Strong colour cast ({kind} light, estimated ≈{estimate.cct_k:.0f} K; no grey "
+            "card or chart in frame): colours were corrected by estimate. Add a grey card "
+            "or a colour chart for a reliable match."
+        )
+    if estimate.source != "skin-locus":
+        warnings.append(
+            "No skin found to estimate the light from: the white balance is a weak guess "
+            "from the whole scene. Add a grey card for a reliable match."
+        )
+    confidence = float(np.clip(0.85 - abs(cast) / 400.0, 0.4, 0.85))
+    if estimate.source != "skin-locus":
+        confidence = min(confidence, 0.6)
+    details = {
+        "requested": "auto",
+        "source": estimate.source,
+        "estimated_cct_k": round(estimate.cct_k, 1),
+        "estimated_duv": round(estimate.duv, 4),
+        "estimated_xy": [round(estimate.xy[0], 5), round(estimate.xy[1], 5)],
+        "estimated_white_rgb": [round(v, 5) for v in estimate.white_rgb],
+        "cast_mired": round(cast, 1),
+        "gains": np.round(gains, 5).tolist(),
+        "evidence_fraction": round(estimate.evidence_fraction, 4),
+    }
+    return CorrectionResult(
+        method="auto",
+        rgb=rgb,
+        details=details,
+        reference_mask=None,
+        warnings=tuple(warnings),
+        confidence=confidence,
+    )

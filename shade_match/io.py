@@ -1,0 +1,606 @@
+"""Decode an image file (or bytes) into the project's working image.
+
+:func:`load_image` turns a path, ``bytes`` or a binary file object into a
+:class:`LoadedImage` whose ``rgb`` follows the project's image convention
+(``(H, W, 3)`` ``uint8`` RGB, sRGB-encoded, C-contiguous; see ``ARCHITECTURE.md``):
+
+1. **Open the header only** (Pillow's ``Image.open`` is lazy) and refuse images
+   with more than ``max_pixels`` pixels *before* any pixel is decoded.
+2. **Decode**, at reduced size where the format allows it: a JPEG is decoded by
+   libjpeg straight to 1/2, 1/4 or 1/8 scale (DCT-domain scaling, Pillow's
+   ``Image.draft``) when that still leaves at least ``max_side`` pixels on the long
+   side. ``benchmarks/decode.py`` measures the gain (12 MP JPEG to 1600 px: about
+   half the time of a full decode plus resize).
+3. **Normalise the pixel format**: 16-bit samples are rounded to 8 bits
+   (``round(v * 255 / 65535)``, not truncated to the high byte); alpha is
+   composited over **white** (a design choice: transparent areas of a screenshot or
+   a cut-out photo are white on every common viewer, and white is never mistaken
+   for hair or scalp); palette, grey and CMYK images become RGB.
+4. **Colour-manage**: an embedded ICC profile (JPEG APP2, PNG iCCP, TIFF, WebP,
+   HEIF ``colr``) is converted to sRGB with LittleCMS through :mod:`PIL.ImageCms`,
+   rendering intent **relative colorimetric**: the measurement wants colorimetric
+   values, with the source white mapped to sRGB white (ICC.1:2010, §6.2.2 and
+   Annex A; perceptual is not defined for matrix/TRC display profiles such as
+   Display P3 and falls back to colorimetric anyway). Images without a profile
+   are assumed to be sRGB (the web default, IEC 61966-2-1).
+5. **Orient** by the EXIF orientation tag (``0x0112``, EXIF 2.32 §4.6.5) so the
+   result looks like the photo did on the phone; HEIF orientation is applied by
+   libheif itself (``irot``/``imir`` boxes) and is reported, not re-applied.
+6. **Resize** with area averaging (``cv2.INTER_AREA``) so the long side is at most
+   ``max_side``; no side becomes smaller than 1 pixel.
+
+Multi-frame files (TIFF pages, animated GIF/WebP) use their first frame; the
+fact is recorded in :attr:`LoadedImage.notes`.
+
+Errors are :class:`shade_match.errors.ImageLoadError` subclasses whose message
+names the source and says what was expected and what was found. Pillow's own
+warnings (decompression-bomb warning, corrupt EXIF, ...) never escape as Python
+warnings; the ones that matter are recorded in :attr:`LoadedImage.notes`.
+
+Known limit: libjpeg treats *some* corruption inside the entropy-coded data (a
+bad Huffman code, a marker where data should be) as a warning, fills the rest of
+the image and carries on; Pillow (like OpenCV) does not expose that warning, so
+such a file decodes to a partly wrong image instead of raising. Truncated files,
+corrupt tables and stream errors are detected.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import warnings
+import dataclasses
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+
+from shade_match.errors import (
+    EmptyFileError,
+    ImageLoadError,
+    ImageTooLargeError,
+    NotAnImageError,
+    SettingsError,
+    TruncatedImageError,
+    UnsupportedImageError,
+)
+from shade_match.results import ImageInfo
+
+__all__ = ["LoadedImage", "load_image", "DEFAULT_MAX_PIXELS", "DEFAULT_MAX_SIDE", "SUPPORTED_FORMATS"]
+
+#: Longest side of the working image, in pixels. A design choice: at 1600 px a
+#: 12 MP phone photo of a scalp still shows single hairs as 1–2 px lines, and the
+#: JPEG decode is about 2× faster than full size (benchmarks/decode.py).
+DEFAULT_MAX_SIDE = 1600
+
+#: Largest image accepted, in pixels: 2 × Pillow's default ``Image.MAX_IMAGE_PIXELS``
+#: (89,478,485), the size above which Pillow itself refuses to open a file
+#: (``DecompressionBombError``), so a larger default could never be reached. It
+#: admits 108 MP phone photos (12000 × 9000, Samsung ISOCELL HM-series sensors) and
+#: 100 MP medium-format files; 200 MP full-resolution phone files (16320 × 12240)
+#: are refused with a message asking for a smaller export. A decoded image of this
+#: size needs at most ~540 MB as 8-bit RGB (JPEGs are decoded at reduced scale).
+DEFAULT_MAX_PIXELS = 178_956_970
+
+#: Formats the loader opens (Pillow format names; each is tested). Pillow is
+#: told to try only these, so files in the dozens of other formats Pillow knows
+#: (EPS, which runs Ghostscript; PSD; ICO; ...) are refused as not-an-image.
+#: Multi-picture JPEGs (MPO, written by some cameras) open as JPEG and report "MPO".
+SUPPORTED_FORMATS = ("JPEG", "PNG", "HEIF", "AVIF", "TIFF", "WEBP", "BMP", "GIF")
+
+_EXIF_ORIENTATION = 0x0112  # EXIF 2.32, tag 274
+
+# First bytes of the formats we read, to tell "not an image" from "an image whose
+# header is broken" when Pillow cannot identify a file.
+_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+)
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+
+_heif_registered = False
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A decoded image at working resolution, and facts about the original.
+
+    Attributes
+    ----------
+    rgb : ndarray, shape (H, W, 3), uint8
+        The working image: RGB, sRGB-encoded, C-contiguous, long side at most the
+        ``max_side`` it was loaded with.
+    width, height : int
+        Size of the original image after EXIF orientation (before resizing).
+    format : str
+        Pillow's format name: ``"JPEG"``, ``"PNG"``, ``"HEIF"``, ``"TIFF"``, ...
+    source : str
+        The file name, or ``"<bytes>"`` (or the ``name`` given to :func:`load_image`).
+    colour_profile : str
+        How colours were interpreted, e.g. ``"sRGB (assumed, no profile)"``,
+        ``"Display P3 → sRGB (ICC)"``, ``"CMYK → sRGB (naive, no profile)"``.
+    orientation : int
+        The EXIF orientation (1–8) of the file; 1 means none. The image is
+        already turned upright.
+    notes : tuple of str
+        Things the caller may want to show: first page of a multi-page file used,
+        alpha composited over white, 16-bit reduced to 8-bit, ...
+    """
+
+    rgb: np.ndarray
+    width: int
+    height: int
+    format: str
+    source: str
+    colour_profile: str
+    orientation: int = 1
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def working_width(self) -> int:
+        """Width of :attr:`rgb` in pixels."""
+        return int(self.rgb.shape[1])
+
+    @property
+    def working_height(self) -> int:
+        """Height of :attr:`rgb` in pixels."""
+        return int(self.rgb.shape[0])
+
+    def image_info(self) -> ImageInfo:
+        """The :class:`shade_match.results.ImageInfo` for this image."""
+        return ImageInfo(
+            width=self.width,
+            height=self.height,
+            working_width=self.working_width,
+            working_height=self.working_height,
+            format=self.format,
+            colour_profile=self.colour_profile,
+            orientation=self.orientation,
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _register_heif() -> None:
+    """Register pillow-heif's opener with Pillow, once, on first use (not at import)."""
+    global _heif_registered
+    if not _heif_registered:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+def _describe_first_bytes(head: bytes) -> str:
+    shown = head[:16]
+    if shown and all(32 <= b < 127 or b in (9, 10, 13) for b in shown):
+        return f"text {shown.decode('ascii')!r}"
+    return f"bytes {shown.hex(' ')}"
+
+
+def _sniff_format(head: bytes) -> str | None:
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "HEIF"
+    return None
+
+
+def _read_source(source, name: str | None) -> tuple[bytes, str]:
+    """Return the file's bytes and the name to use in messages."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), name or "<bytes>"
+    if isinstance(source, (str, os.PathLike)):
+        label = name or os.fspath(source)
+        try:
+            with open(source, "rb") as handle:
+                return handle.read(), label
+        except IsADirectoryError:
+            raise ImageLoadError(label, "expected an image file, but this is a directory") from None
+        except FileNotFoundError:
+            raise ImageLoadError(label, "expected an image file, but no such file exists") from None
+        except PermissionError:
+            raise ImageLoadError(label, "expected a readable image file, but permission was denied") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                reason = "expected an image file, but the path is a symbolic link loop"
+            else:
+                reason = f"expected a readable image file, but reading failed: {exc.strerror or exc}"
+            raise ImageLoadError(label, reason) from None
+    if hasattr(source, "read"):
+        label = name or str(getattr(source, "name", "<stream>"))
+        data = source.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise ImageLoadError(label, f"expected a binary file object, but read() returned {type(data).__name__}")
+        return bytes(data), label
+    raise ImageLoadError(
+        str(name or "<unknown>"),
+        f"expected a path, bytes or a binary file object, but received {type(source).__name__}",
+    )
+
+
+def _orient(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn a stored image upright per the EXIF orientation (a view, no copy).
+
+    Orientation values (EXIF 2.32 §4.6.5, tag 0x0112) say where the stored
+    0th row/column should be displayed: 2 mirror, 3 rotate 180°, 4 flip, 5
+    transpose, 6 rotate 90° clockwise, 7 transverse, 8 rotate 90° anticlockwise.
+    """
+    if orientation == 2:
+        return array[:, ::-1]
+    if orientation == 3:
+        return array[::-1, ::-1]
+    if orientation == 4:
+        return array[::-1]
+    if orientation == 5:
+        return array.swapaxes(0, 1)
+    if orientation == 6:
+        return np.rot90(array, k=-1)
+    if orientation == 7:
+        return array[::-1, ::-1].swapaxes(0, 1)
+    if orientation == 8:
+        return np.rot90(array, k=1)
+    return array
+
+
+def _working_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    if max_side is None or max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _resize(array: np.ndarray, max_side: int | None) -> np.ndarray:
+    height, width = array.shape[:2]
+    target = _working_size(width, height, max_side)
+    if target == (width, height):
+        return np.ascontiguousarray(array)
+    import cv2
+
+    # INTER_AREA averages the source pixels under each output pixel: the
+    # anti-aliased downscale OpenCV recommends for shrinking (cv2.resize docs).
+    return cv2.resize(np.ascontiguousarray(array), target, interpolation=cv2.INTER_AREA)
+
+
+def _to_uint8(values: np.ndarray, maximum: int) -> np.ndarray:
+    """Scale integer samples in [0, maximum] to uint8 with rounding (not truncation)."""
+    scaled = (values.astype(np.float32) * (255.0 / maximum)) + 0.5
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def _composite_over_white(colour: np.ndarray, alpha: np.ndarray, alpha_max: int) -> np.ndarray:
+    """Straight (non-premultiplied) alpha over white, in the encoded values: c·a + 255·(1 − a)."""
+    a = alpha.astype(np.float32)[..., None] / alpha_max
+    out = colour.astype(np.float32) * a + 255.0 * (1.0 - a)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _is_16bit(image) -> bool:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        return True
+    for tile in getattr(image, "tile", None) or ():
+        rawmode = tile.args[0] if isinstance(tile.args, tuple) else tile.args
+        if isinstance(rawmode, str) and ";16" in rawmode:
+            return True
+    return False
+
+
+def _decode_16bit(data: bytes, label: str) -> np.ndarray:
+    """Decode a 16-bit PNG/TIFF with OpenCV (Pillow keeps only the high byte of
+    16-bit RGB) and return 8-bit RGB, alpha composited over white."""
+    import cv2
+
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if decoded is None:
+        raise TruncatedImageError(label, "expected a complete 16-bit image, but its pixel data could not be decoded")
+    maximum = 65535 if decoded.dtype == np.uint16 else 255
+    if decoded.ndim == 2:
+        decoded = decoded[..., None]
+    channels = decoded.shape[2]
+    if channels == 1:
+        return np.repeat(_to_uint8(decoded, maximum), 3, axis=2)
+    if channels == 2:
+        grey = np.repeat(decoded[..., :1], 3, axis=2)
+        return _composite_over_white(_to_uint8(grey, maximum), decoded[..., 1], maximum)
+    rgb = decoded[..., 2::-1]  # BGR(A) -> RGB
+    if channels == 4:
+        return _composite_over_white(_to_uint8(rgb, maximum), decoded[..., 3], maximum)
+    return _to_uint8(rgb, maximum)
+
+
+def _icc_to_srgb(image, icc: bytes, label: str, notes: list[str]):
+    """Convert a Pillow image with an embedded ICC profile to sRGB. Returns
+    ``(rgb_image or None, description)``; ``None`` when the profile cannot be used."""
+    from PIL import ImageCms
+
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    except (OSError, ImageCms.PyCMSError, ValueError, TypeError):
+        notes.append("embedded ICC profile is unreadable; colours assumed sRGB")
+        return None, "sRGB (assumed, unreadable ICC profile)"
+    description = (ImageCms.getProfileDescription(profile) or "").strip() or "unnamed profile"
+    space = profile.profile.xcolor_space.strip()
+    expected_space = {"RGB": "RGB", "L": "GRAY", "CMYK": "CMYK"}.get(image.mode)
+    if space != expected_space:
+        notes.append(f"embedded ICC profile describes {space} data but the image is {image.mode}; profile ignored")
+        return None, f"sRGB (assumed, mismatched ICC profile '{description}')"
+    try:
+        converted = ImageCms.profileToProfile(
+            image,
+            profile,
+            ImageCms.createProfile("sRGB"),
+            renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+            outputMode="RGB",
+        )
+    except ImageCms.PyCMSError as exc:
+        notes.append(f"embedded ICC profile '{description}' could not be applied ({exc}); colours assumed sRGB")
+        return None, "sRGB (assumed, ICC profile could not be applied)"
+    return converted, f"{description} → sRGB (ICC)"
+
+
+def _pil_to_rgb(image, label: str, notes: list[str]) -> tuple[np.ndarray, str]:
+    """Any decoded Pillow image → (uint8 RGB array, colour_profile text)."""
+    from PIL import Image
+
+    icc = image.info.get("icc_profile")
+    mode = image.mode
+
+    if mode == "P":
+        mode_after = "RGBA" if "transparency" in image.info else "RGB"
+        image = image.convert(mode_after)
+        mode = image.mode
+    elif mode == "1":
+        image = image.convert("L")
+        mode = "L"
+
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        if mode in ("RGBa", "La"):
+            image = image.convert("RGBA" if mode == "RGBa" else "LA")
+            mode = image.mode
+        array = np.asarray(image)
+        colour = array[..., :-1]
+        if colour.shape[2] == 1:
+            colour = np.repeat(colour, 3, axis=2)
+        alpha = array[..., -1]
+        if alpha.min() < 255:
+            notes.append("transparent pixels composited over white")
+        rgb_image = Image.fromarray(_composite_over_white(colour, alpha, 255))
+        if icc:
+            converted, profile_text = _icc_to_srgb(rgb_image, icc, label, notes)
+            if converted is not None:
+                return np.asarray(converted), profile_text
+            return np.asarray(rgb_image), profile_text
+        return np.asarray(rgb_image), "sRGB (assumed, no profile)"
+
+    if mode not in ("RGB", "L", "CMYK"):
+        if mode in ("YCbCr",):
+            image = image.convert("RGB")
+            mode = "RGB"
+        else:
+            raise UnsupportedImageError(
+                label,
+                f"expected RGB, grey, palette, CMYK or 16-bit integer pixels, but the image has Pillow mode {mode!r}",
+            )
+
+    if icc:
+        converted, profile_text = _icc_to_srgb(image, icc, label, notes)
+        if converted is not None:
+            return np.asarray(converted), profile_text
+    else:
+        profile_text = "sRGB (assumed, no profile)"
+
+    if mode == "CMYK":
+        # Pillow's conversion: R = (255 − C)(255 − K)/255, a device-naive mapping.
+        return np.asarray(image.convert("RGB")), "CMYK → sRGB (naive, no profile)"
+    if mode == "L":
+        return np.asarray(image.convert("RGB")), profile_text
+    return np.asarray(image), profile_text
+
+
+# --------------------------------------------------------------------------- public
+
+
+def load_image(
+    source: str | os.PathLike[str] | bytes | BinaryIO,
+    *,
+    max_side: int | None = DEFAULT_MAX_SIDE,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    name: str | None = None,
+) -> LoadedImage:
+    """Decode an image into the working RGB image.
+
+    Parameters
+    ----------
+    source : str, path-like, bytes or binary file object
+        The image. Formats: JPEG (and MPO), PNG (8/16-bit, palette, grey,
+        alpha), TIFF (first page), WebP, HEIC/HEIF, AVIF, BMP, GIF (first frame).
+    max_side : int or None, optional
+        Longest side of the returned ``rgb``, in pixels; larger images are
+        shrunk (JPEGs are decoded at reduced scale first). ``None`` keeps the
+        full size. Default :data:`DEFAULT_MAX_SIDE` (1600).
+    max_pixels : int, optional
+        Refuse images with more pixels than this, checked on the header before
+        decoding. Default :data:`DEFAULT_MAX_PIXELS`.
+    name : str, optional
+        Name to use in messages and in :attr:`LoadedImage.source` (useful for
+        bytes, e.g. an uploaded file's name).
+
+    Returns
+    -------
+    LoadedImage
+
+    Raises
+    ------
+    EmptyFileError
+        The source has zero bytes.
+    NotAnImageError
+        The bytes are not in a format listed above.
+    TruncatedImageError
+        The file ends early or its data is corrupt.
+    ImageTooLargeError
+        More than ``max_pixels`` pixels.
+    UnsupportedImageError
+        An image of a kind that cannot be turned into RGB (e.g. floating-point).
+    ImageLoadError
+        The path is missing, a directory, unreadable, or a symbolic-link loop.
+    """
+    if max_side is not None and (isinstance(max_side, bool) or not isinstance(max_side, (int, np.integer)) or max_side < 1):
+        raise SettingsError(f"max_side: expected a positive integer or None, but received {max_side!r}")
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 1:
+        raise SettingsError(f"max_pixels: expected a positive integer, but received {max_pixels!r}")
+
+    data, label = _read_source(source, name)
+    if not data:
+        raise EmptyFileError(label, "expected image data, but the file is empty (0 bytes)")
+
+    from PIL import Image, UnidentifiedImageError
+
+    sniffed = _sniff_format(data[:32])
+    _register_heif()  # once per process, on first use; HEIF brands vary too much to sniff reliably
+
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        # Recording (not ignoring) keeps Pillow's warnings out of the caller's
+        # warning filters while letting us turn the useful ones into notes.
+        warnings.simplefilter("always")
+        try:
+            image = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLargeError(
+                label, f"expected at most {max_pixels:,} pixels, but Pillow refused the image as too large ({exc})"
+            ) from None
+        except UnidentifiedImageError:
+            if sniffed is not None:
+                raise TruncatedImageError(
+                    label, f"expected a readable {sniffed} header, but the header is truncated or corrupt"
+                ) from None
+            raise NotAnImageError(
+                label,
+                f"expected one of {', '.join(SUPPORTED_FORMATS)}, but the data starts with "
+                f"{_describe_first_bytes(data[:16])} ({len(data):,} bytes)",
+            ) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise TruncatedImageError(
+                label, f"expected a readable {sniffed or 'image'} header, but reading it failed: {exc}"
+            ) from None
+
+        with image:
+            loaded = _decode(image, data, label, max_side, max_pixels, notes)
+
+    for warning in caught:
+        if issubclass(warning.category, Image.DecompressionBombWarning):
+            continue  # our own max_pixels check already ran
+        notes.append(f"decoder warning: {warning.message}")
+    if notes:
+        loaded = dataclasses.replace(loaded, notes=tuple(notes))
+    return loaded
+
+
+def _read_orientation(image, image_format: str, notes: list[str]) -> tuple[int, int]:
+    """Return (orientation found in the file, orientation still to apply)."""
+    if image_format == "HEIF":
+        # libheif already applied the irot/imir transforms; pillow-heif keeps the
+        # file's EXIF value here and sets the EXIF tag itself to 1.
+        orientation = int(image.info.get("original_orientation") or 1)
+        return (orientation if orientation in range(1, 9) else 1), 1
+    try:
+        orientation = int(image.getexif().get(_EXIF_ORIENTATION, 1))
+    except Exception:  # corrupt EXIF must not stop the decode  # noqa: BLE001
+        notes.append("EXIF data is corrupt; orientation ignored")
+        return 1, 1
+    if orientation not in range(1, 9):
+        notes.append(f"EXIF orientation {orientation} is not 1–8; ignored")
+        return 1, 1
+    return orientation, orientation
+
+
+def _decode(image, data: bytes, label: str, max_side: int | None, max_pixels: int, notes: list[str]) -> LoadedImage:
+    from PIL import Image
+
+    stored_width, stored_height = image.size
+    pixels = stored_width * stored_height
+    if pixels > max_pixels:
+        raise ImageTooLargeError(
+            label,
+            f"expected at most {max_pixels:,} pixels, but the image is {stored_width} × {stored_height} "
+            f"= {pixels:,} pixels; export it at a smaller size",
+        )
+    image_format = image.format or "unknown"
+
+    frames = getattr(image, "n_frames", 1) or 1
+    if frames > 1:
+        kind = "page" if image_format == "TIFF" else "frame"
+        notes.append(f"first {kind} of {frames} used")
+
+    is_16bit = _is_16bit(image) and image_format in ("PNG", "TIFF")  # tile info is gone after load()
+
+    if image_format in ("JPEG", "MPO") and max_side is not None and max(stored_width, stored_height) > max_side:
+        scale = max_side / max(stored_width, stored_height)
+        # draft() picks the largest DCT scale (1/2, 1/4, 1/8) that keeps both
+        # sides at least this size, so the area resize below only shrinks.
+        image.draft(None, (max(1, int(np.ceil(stored_width * scale))), max(1, int(np.ceil(stored_height * scale)))))
+
+    try:
+        image.load()  # decode now, so truncation surfaces here and not in getexif()
+        orientation, apply_orientation = _read_orientation(image, image_format, notes)
+        if is_16bit:
+            rgb = _decode_16bit(data, label)
+            notes.append("16-bit samples rounded to 8-bit")
+            profile_text = "sRGB (assumed, no profile)"
+            icc = image.info.get("icc_profile")
+            if icc:
+                converted, profile_text = _icc_to_srgb(Image.fromarray(rgb), icc, label, notes)
+                if converted is not None:
+                    rgb = np.asarray(converted)
+        elif image.mode == "F":
+            raise UnsupportedImageError(
+                label, "expected integer pixel values, but the image holds floating-point samples"
+            )
+        elif image.mode == "I" or image.mode.startswith("I;"):
+            rgb = np.repeat(_to_uint8(np.asarray(image), 65535)[..., None], 3, axis=2)
+            profile_text = "sRGB (assumed, no profile)"
+        else:
+            rgb, profile_text = _pil_to_rgb(image, label, notes)
+    except ImageLoadError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(
+            label, f"expected at most {max_pixels:,} pixels, but Pillow refused a frame as too large ({exc})"
+        ) from None
+    except (OSError, SyntaxError, EOFError, ValueError, IndexError) as exc:
+        raise TruncatedImageError(
+            label, f"expected complete {image_format} image data, but decoding failed: {exc}"
+        ) from None
+
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:  # pragma: no cover - internal invariant
+        raise UnsupportedImageError(label, f"expected 8-bit RGB after conversion, but got {rgb.dtype} {rgb.shape}")
+
+    upright = _orient(rgb, apply_orientation)
+    if apply_orientation in (5, 6, 7, 8):
+        width, height = stored_height, stored_width
+    else:
+        width, height = stored_width, stored_height
+    working = _resize(upright, max_side)
+    if working.shape[0] > height or working.shape[1] > width:  # pragma: no cover - internal invariant
+        raise UnsupportedImageError(label, "decoded image is larger than its header says")
+    if not working.flags.writeable or not working.flags.c_contiguous:
+        working = np.array(working, order="C")
+    return LoadedImage(
+        rgb=working,
+        width=int(width),
+        height=int(height),
+        format=image_format,
+        source=label,
+        colour_profile=profile_text,
+        orientation=orientation,
+    )

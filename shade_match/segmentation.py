@@ -1,0 +1,718 @@
+"""Scalp, hair, skin and excluded-pixel masks of one (colour-corrected) photo.
+
+The problem has two scales, and one pipeline serves both:
+
+* **strand scale** (a close-up of a shaved or thinning scalp): single hairs are a few
+  pixels wide, thin dark (or light) lines on skin;
+* **region scale** (a whole head at ~640 px): one hair is about a pixel wide, so hair
+  shows as a *textured* region, darker (or greyer) than the bald skin beside it.
+
+Pipeline (every step is isotropic, so a 90° rotation of the photo rotates the masks and
+leaves the measured tones unchanged — there is no orientation-dependent kernel and no
+position prior other than the rotation-symmetric centre prior of the scalp mask):
+
+1. **Line detectors.** Morphological black-hat (dark lines) and white-hat (light lines)
+   of L* with elliptical (disc) structuring elements at several sizes, the classical
+   hair detector of dermoscopy (DullRazor, Lee et al. 1997 [1]_ uses closings of the
+   same kind). The maximum response over scales is the *line contrast* in L* units.
+2. **Strand seeds.** Pixels whose line contrast exceeds a threshold, kept only in
+   connected components that are *elongated* (hairs are lines; pores, freckles and
+   noise specks are blobs), judged by the squared bounding-box extent over the area —
+   a measure unchanged by 90° rotations.
+3. **Texture energy.** The local mean of the line contrast (pooled at ≤ 256 px). Hair,
+   even where no single strand is resolved, is a textured region; bald skin is smooth.
+4. **Scalp.** GrabCut [5]_ at ≤ 128 px, seeded with a rotation-symmetric centre
+   prior (border band probably background, central disc surely head), holes filled,
+   upsampled.
+5. **Excluded.** Near-clipped pixels, glare (specular: far lighter and less chromatic
+   than the skin, not a light strand) and deep shadow (far darker than the skin and
+   smooth).
+6. **Hair.** The strand seeds, plus the pixels of textured regions whose colour is
+   nearer to a hair class (dark-strand or light-strand seeds) than to the smooth-skin
+   class (nearest class centre in CIELAB). A scalp whose seeds are too few is bald:
+   no hair at all (pores, freckles and wrinkles must not become hair).
+7. **Skin.** Scalp pixels that are not hair, not excluded, not next to hair and not
+   inside a dense hair region; preferably those within a band around the hair, because
+   illumination varies over the dome and SMP pigment sits next to the remaining hair.
+
+References
+----------
+.. [1] T. Lee, V. Ng, R. Gallagher, A. Coldman, D. McLean, "DullRazor: a software
+   approach to hair removal from images", Computers in Biology and Medicine 27(6),
+   533–543, 1997 (morphological closing to find dark hairs on skin).
+.. [2] R. C. Gonzalez, R. E. Woods, *Digital Image Processing*, 4th ed., 2018,
+   §9.6 (top-hat and bottom-hat transforms for thin bright/dark structures).
+.. [3] A. Chardon, I. Cretois, C. Hourseau, "Skin colour typology and suntanning
+   pathways", Int. J. Cosmet. Sci. 13:191–208, 1991; S. Del Bino, F. Bernerd, Br. J.
+   Dermatol. 169 (Suppl. 3):33–40, 2013 — in-vivo skin spans L* ≈ 25–75 and
+   b* ≈ 5–30 with a* ≈ 5–20, i.e. hue angle h_ab ≈ 30–80°.
+.. [5] C. Rother, V. Kolmogorov, A. Blake, "GrabCut: interactive foreground
+   extraction using iterated graph cuts", ACM Trans. Graphics 23(3):309–314, 2004.
+.. [4] G. Sharma, W. Wu, E. N. Dalal, "The CIEDE2000 color-difference formula",
+   Color Res. Appl. 30(1):21–30, 2005; ΔE*ab ≈ 2.3 is a just-noticeable difference
+   (M. Mahy, L. Van Eycken, A. Oosterlinck, Color Res. Appl. 19(2):105–121, 1994).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .errors import SettingsError
+
+__all__ = ["Segmentation", "segment"]
+
+
+# --------------------------------------------------------------------------------------
+# Thresholds. Each is a design choice (there is no published value for scalp photos);
+# the comment says why, and the tests pin the behaviour it buys.
+# --------------------------------------------------------------------------------------
+
+#: Longest side of the image the scalp mask and texture energy are computed on. A speed
+#: choice: the head outline needs no more, and it keeps these steps under ~10 ms.
+SCALP_MASK_SIDE = 256
+
+#: Longest side at which line detectors run. Above it the image is area-downsampled
+#: first (speed); 1600 px keeps stubble ~1 px wide at the working size of analysis.py.
+LINE_DETECTOR_SIDE = 1600
+
+#: Disc diameters (px) of the black-/white-hat at the detector resolution, and at half
+#: that resolution (for strands up to ~16 px wide). A strand is found when it is
+#: narrower than the disc; 3–17 px covers 640 px whole-head photos (hairs ≈ 1 px) to
+#: close-ups (hairs several px wide, e.g. the dermoscopy photos).
+LINE_DISCS_FULL = (3, 5, 9)
+LINE_DISCS_HALF = (9, 17)
+
+#: A dark line is a hair seed when it is at least this many L* units darker than its
+#: closing: about 2.5 just-noticeable differences (ΔE*ab ≈ 2.3, Mahy et al. 1994 [4])
+#: and above the 8-bit/JPEG noise of phone photos (≈ 1–2 L*).
+DARK_LINE_MIN_CONTRAST = 6.0
+#: Light (grey/white/blond) lines need more contrast: skin sheen and sebum give
+#: thin bright specks of 3–6 L* on bald scalps (seen on the dataset photos).
+LIGHT_LINE_MIN_CONTRAST = 8.0
+
+#: A component of line pixels counts as strand-like when (bounding-box extent)² / area
+#: is at least this (a straight line of length ℓ and width w gives ℓ/w along an axis and
+#: ℓ/(2w) on the diagonal; a disc gives 1.27). 3 keeps lines ≥ ~6× longer than wide.
+STRAND_ELONGATION_MIN = 3.0
+#: ... and spans at least this many pixels (shorter specks are noise or pores).
+STRAND_EXTENT_MIN_PX = 5
+#: A component spanning at least this fraction of the image's long side is a network of
+#: crossing strands (dense hair), kept whatever its elongation: no pore, freckle or
+#: noise speck is that large, and a glare blob gives no line response inside.
+STRAND_NETWORK_FRACTION = 0.1
+
+#: Gaussian sigma (in px at SCALP_MASK_SIDE) of the texture-energy pooling window. A
+#: choice: ~1 % of the image, so a hair region is a region and a single strand is not.
+TEXTURE_SIGMA_SMALL_PX = 2.5
+
+#: Texture energy (mean line contrast, L* units) above which a region is hair-textured.
+#: Measured on the dataset photos: smooth bald scalps give 1.5–3, hair regions 5–15.
+TEXTURE_HAIR_MIN = 4.0
+
+
+
+#: GrabCut seeds for the scalp mask (fractions of the short side at SCALP_GRABCUT_SIDE):
+#: a border band that is probably background and a central disc that is surely head.
+#: Choices: photos of a scalp are framed on it, and both seeds are symmetric under 90°
+#: rotations. Three iterations: the cut no longer changes much after that (checked on
+#: the dataset photos) and each costs a few ms at this size.
+SCALP_GRABCUT_SIDE = 128
+SCALP_BORDER_FRACTION = 0.08
+SCALP_SURE_DISC_FRACTION = 0.12
+SCALP_GRABCUT_ITERATIONS = 3
+#: The head's colours are those of the central disc of this radius (fraction of the
+#: short side); border pixels farther than SCALP_COLOUR_REACH (CIELAB units, a choice:
+#: ~4 JND, more than shading moves skin) from all of them are background evidence, and
+#: less than SCALP_MIN_BACKGROUND_FRACTION of the border being such evidence means the
+#: close-up fills the frame (a choice: 3 % is a thin strip of shirt or wall).
+SCALP_CENTRE_COLOUR_FRACTION = 0.2
+#: ... counting only the most populated colours holding 90 % of the disc (the rest may
+#: be background showing at the disc's edge). A choice.
+SCALP_CENTRE_COLOUR_MASS = 0.9
+SCALP_COLOUR_REACH = 10.0
+SCALP_MIN_BACKGROUND_FRACTION = 0.03
+
+#: A channel at or above this (sRGB-encoded) is clipped: 8-bit code 255. Lower limits
+#: would throw away white hair (L* ≈ 98 is codes ≈ 250).
+CLIPPED_HIGH = 254.5 / 255
+#: All channels at or below this are crushed black: 8-bit code 0–1 carries no colour.
+CLIPPED_LOW = 1.5 / 255
+#: Glare: L* at least this far above the skin's median and chroma below this fraction
+#: of the skin's (dichromatic reflection: highlights add the light's colour and wash
+#: out the body colour; Shafer 1985). Choices, checked on the dataset photos.
+GLARE_L_ABOVE_SKIN = 15.0
+GLARE_CHROMA_FRACTION = 0.6
+#: Deep shadow: L* below this fraction of the skin's median, smooth and not hair.
+SHADOW_L_FRACTION = 0.45
+#: Radius (fraction of the long side) around light strands where bright pixels are
+#: white hair, not glare, and around any strand where textured-or-not pixels of a hair
+#: colour join the hair region. A choice: ~2 % reaches across the gaps of a hair region.
+SEED_NEIGHBOURHOOD_FRACTION = 0.02
+
+#: Local density of strand seeds (pooled like the texture energy) above which the
+#: non-seed pixels of a hair colour are hair too (region scale: strands too faint or too
+#: dense to resolve one by one). A choice: a sixth of the window being clear strands
+#: means a hair region, while isolated wrinkles or strands stay far below it.
+REGION_SEED_DENSITY = 0.15
+
+#: Both dark and light line seeds covering at least this share of the scalp means one of
+#: them is skin between dense strands (see _resolve_polarity). A choice: isolated light
+#: specks or strands on a scalp stay well below it.
+POLARITY_CONFLICT_FRACTION = 0.12
+#: Grey/white hair: chroma below and lightness above these. A choice consistent with the
+#: named grey/white hair colours of [6] in research/domain-and-peers.md (Dark Gray
+#: #71635A: L* 43, C* 7; Medium Gray #B7A69E: L* 70, C* 8; white blondes C* < 12),
+#: and with skin being more chromatic (C* ≳ 10, [3]_).
+GREY_HAIR_MAX_CHROMA = 12.0
+GREY_HAIR_MIN_L = 45.0
+#: Skin between white strands must be at least this much more chromatic (C*) than the
+#: strands for the light lines to be taken as the hair. A choice: ~2 JND of chroma.
+POLARITY_CHROMA_MARGIN = 4.0
+
+#: Minimum hair seeds for a scalp to have hair: this fraction of the scalp area
+#: (a choice: synthetic.SyntheticPhoto.has_hair calls a scalp hairy at 0.5 % coverage;
+#: seeds are thinner than the hair they mark, so half of that).
+MIN_HAIR_SEED_FRACTION = 0.0025
+#: ... and never fewer than this many pixels.
+MIN_HAIR_SEED_PX = 30
+
+#: Skin pixels must be at least this far (px, at the working size, scaled by the image
+#: size / 1000) from hair: strand edges are mixed pixels.
+SKIN_HAIR_GAP_PX = 2
+#: Dense-hair density (fraction of hair pixels in the pooling window) above which a
+#: non-hair pixel is a gap between hairs, not bare skin.
+DENSE_HAIR_DENSITY = 0.35
+#: Skin "near the hair": within this fraction of the short side of a hair pixel. Used
+#: when at least NEAR_SKIN_MIN_FRACTION of the skin pixels (and ≥ 200 px) are there.
+NEAR_HAIR_FRACTION = 0.12
+NEAR_SKIN_MIN_FRACTION = 0.2
+
+#: Warn when excluded pixels exceed this share of the scalp (a choice: 10 % is where
+#: the estimate starts to lean on what is left).
+EXCLUDED_WARNING_FRACTION = 0.10
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The masks of one photo, all ``bool`` of shape ``(H, W)`` at the working size.
+
+    Attributes
+    ----------
+    scalp : ndarray
+        The head's scalp region (hair + bare skin), not background nor reference.
+    hair : ndarray
+        Hair pixels: dark and light/grey/white strands, and hair-textured regions.
+    skin : ndarray
+        Bare or sparse scalp skin used for the skin estimate (near the hair when
+        possible).
+    excluded : ndarray
+        Glare, deep shadow, clipped pixels. Never in ``hair`` or ``skin``.
+    reference : ndarray
+        Grey card / colour chart pixels (from the correction step); excluded from
+        everything else.
+    warnings : tuple of str
+        Plain-language notes on what was excluded or could not be found.
+    """
+
+    scalp: np.ndarray
+    hair: np.ndarray
+    skin: np.ndarray
+    excluded: np.ndarray
+    reference: np.ndarray
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def coverage(self) -> float:
+        """Hair area / scalp area, in [0, 1] (0 when the scalp is empty)."""
+        scalp_px = int(np.count_nonzero(self.scalp))
+        if scalp_px == 0:
+            return 0.0
+        return float(min(1.0, np.count_nonzero(self.hair & self.scalp) / scalp_px))
+
+
+# --------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------
+
+
+def _disc(diameter: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
+
+
+def _resize_to_side(image: np.ndarray, side: int, interpolation=cv2.INTER_AREA):
+    height, width = image.shape[:2]
+    factor = side / max(height, width)
+    if factor >= 1.0:
+        return image, 1.0
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(image, size, interpolation=interpolation), factor
+
+
+def _upsample_mask(mask_small: np.ndarray, shape) -> np.ndarray:
+    if mask_small.shape == tuple(shape):
+        return mask_small.copy()
+    up = cv2.resize(mask_small.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    return up >= 0.5
+
+
+def _upsample_float(values_small: np.ndarray, shape) -> np.ndarray:
+    if values_small.shape == tuple(shape):
+        return values_small
+    return cv2.resize(values_small, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Fill the holes of a binary mask (background reached from the border stays)."""
+    inverse = (~mask).astype(np.uint8)
+    count, labels = cv2.connectedComponents(inverse, connectivity=4)
+    if count <= 1:
+        return mask.copy()
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outside = np.isin(labels, border[border > 0])
+    return ~outside
+
+
+def _elongated_components(mask: np.ndarray) -> np.ndarray:
+    """Keep the connected components of *mask* that look like strands (see constants)."""
+    if not mask.any():
+        return mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    keep = (extent >= STRAND_EXTENT_MIN_PX) & (
+        (extent * extent >= STRAND_ELONGATION_MIN * area)
+        | (extent >= STRAND_NETWORK_FRACTION * max(mask.shape))
+    )
+    keep[0] = False
+    return keep[labels]
+
+
+def _rect_mask(shape, rect, name: str) -> np.ndarray:
+    try:
+        x, y, w, h = (int(v) for v in rect)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be four integers x, y, w, h; got {rect!r}") from None
+    height, width = shape
+    if w <= 0 or h <= 0 or x < 0 or y < 0 or x >= width or y >= height:
+        raise SettingsError(
+            f"{name} must lie inside the {width}×{height} working image with w, h > 0; "
+            f"got x={x}, y={y}, w={w}, h={h}"
+        )
+    mask = np.zeros(shape, dtype=bool)
+    mask[y : min(height, y + h), x : min(width, x + w)] = True
+    return mask
+
+
+def _check_inputs(rgb, lab, reference_mask):
+    rgb = np.asarray(rgb)
+    lab = np.asarray(lab)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise SettingsError(f"rgb must be an (H, W, 3) array; got shape {rgb.shape}")
+    if lab.shape != rgb.shape:
+        raise SettingsError(f"lab must have the shape of rgb {rgb.shape}; got {lab.shape}")
+    if min(rgb.shape[:2]) < 8:
+        raise SettingsError(f"the image must be at least 8×8 px; got {rgb.shape[1]}×{rgb.shape[0]}")
+    if not np.issubdtype(rgb.dtype, np.floating):
+        raise SettingsError(f"rgb must be float sRGB in [0, 1]; got dtype {rgb.dtype}")
+    if reference_mask is None:
+        reference = np.zeros(rgb.shape[:2], dtype=bool)
+    else:
+        reference = np.asarray(reference_mask)
+        if reference.shape != rgb.shape[:2]:
+            raise SettingsError(
+                f"reference_mask must have shape {rgb.shape[:2]}; got {reference.shape}"
+            )
+        reference = reference.astype(bool)
+    return (
+        np.ascontiguousarray(rgb, dtype=np.float32),
+        np.ascontiguousarray(lab, dtype=np.float32),
+        reference,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Steps
+# --------------------------------------------------------------------------------------
+
+
+def _line_contrast(lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dark- and light-line contrast (L* units) of *lightness*, max over scales.
+
+    Returns arrays at the shape of *lightness*.
+    """
+    l8 = np.clip(lightness * 2.55 + 0.5, 0, 255).astype(np.uint8)
+    dark = np.zeros_like(l8)
+    light = np.zeros_like(l8)
+    for diameter in LINE_DISCS_FULL:
+        se = _disc(diameter)
+        np.maximum(dark, cv2.morphologyEx(l8, cv2.MORPH_BLACKHAT, se), out=dark)
+        np.maximum(light, cv2.morphologyEx(l8, cv2.MORPH_TOPHAT, se), out=light)
+    height, width = l8.shape
+    if min(height, width) >= 64 and LINE_DISCS_HALF:
+        half = cv2.resize(l8, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
+        dark_half = np.zeros_like(half)
+        light_half = np.zeros_like(half)
+        for diameter in LINE_DISCS_HALF:
+            se = _disc(diameter)
+            np.maximum(dark_half, cv2.morphologyEx(half, cv2.MORPH_BLACKHAT, se), out=dark_half)
+            np.maximum(light_half, cv2.morphologyEx(half, cv2.MORPH_TOPHAT, se), out=light_half)
+        size = (width, height)
+        np.maximum(dark, cv2.resize(dark_half, size, interpolation=cv2.INTER_LINEAR), out=dark)
+        np.maximum(light, cv2.resize(light_half, size, interpolation=cv2.INTER_LINEAR), out=light)
+    return dark.astype(np.float32) / 2.55, light.astype(np.float32) / 2.55
+
+
+def _centre_disc(shape, fraction: float) -> np.ndarray:
+    height, width = shape
+    yy, xx = np.ogrid[:height, :width]
+    radius = fraction * min(height, width)
+    return (yy - (height - 1) / 2) ** 2 + (xx - (width - 1) / 2) ** 2 <= radius**2
+
+
+def _colour_set(lab_pixels: np.ndarray, reach_bins: int, mass: float = 1.0) -> np.ndarray:
+    """The CIELAB histogram bins holding *mass* of the pixels (the most populated
+    first; bins of single pixels never count), dilated by *reach_bins* bins (bool grid).
+    """
+    grid = np.zeros(_LAB_GRID_SHAPE, dtype=np.int64)
+    if len(lab_pixels):
+        idx = _lab_bins(lab_pixels)
+        np.add.at(grid, (idx[:, 0], idx[:, 1], idx[:, 2]), 1)
+    counts = grid.ravel()
+    order = np.argsort(counts)[::-1]
+    cumulative = np.cumsum(counts[order])
+    keep_bins = order[: int(np.searchsorted(cumulative, mass * cumulative[-1])) + 1] if len(lab_pixels) else order[:0]
+    occupied = np.zeros(counts.shape, dtype=bool)
+    occupied[keep_bins] = True
+    occupied = occupied.reshape(_LAB_GRID_SHAPE) & (grid >= 2)
+    if reach_bins > 0 and occupied.any():
+        size = 2 * reach_bins + 1
+        kernel = np.ones((size, size), np.uint8)
+        # Dilate over (a, b) per L slice, then over L.
+        occupied = np.stack([cv2.dilate(sl.astype(np.uint8), kernel).astype(bool) for sl in occupied])
+        cumulative = occupied.copy()
+        for shift in range(1, reach_bins + 1):
+            cumulative[shift:] |= occupied[:-shift]
+            cumulative[:-shift] |= occupied[shift:]
+        occupied = cumulative
+    return occupied
+
+
+_LAB_BIN = 5.0  # CIELAB units per histogram bin (a choice: ~2 JND)
+_LAB_GRID_SHAPE = (21, 52, 52)  # L 0–100, a and b −130…130
+
+
+def _lab_bins(lab_pixels: np.ndarray) -> np.ndarray:
+    l_bin = np.clip(lab_pixels[:, 0] / _LAB_BIN, 0, _LAB_GRID_SHAPE[0] - 1)
+    a_bin = np.clip((lab_pixels[:, 1] + 130.0) / _LAB_BIN, 0, _LAB_GRID_SHAPE[1] - 1)
+    b_bin = np.clip((lab_pixels[:, 2] + 130.0) / _LAB_BIN, 0, _LAB_GRID_SHAPE[2] - 1)
+    return np.stack([l_bin, a_bin, b_bin], axis=1).astype(np.intp)
+
+
+def _scalp_small(rgb_small, reference_small) -> np.ndarray:
+    """The head region at low resolution, by GrabCut [5]_ seeded with a centre prior.
+
+    1. The colours of a central disc are the head's; border-band pixels whose colour is
+       far (≳ SCALP_COLOUR_REACH) from all of them are background evidence.
+    2. No such evidence: the photo is a close-up that fills the frame; all of it is scalp.
+    3. Otherwise GrabCut starts with: central disc surely head, pixels of background
+       colours probably background, the rest probably head; it then fits colour models
+       and cuts. Every seed is symmetric under 90° rotations, and colour sets are
+       histograms, so the result does not depend on pixel order.
+    """
+    height, width = rgb_small.shape[:2]
+    lab_small = cv2.cvtColor(np.ascontiguousarray(rgb_small, np.float32), cv2.COLOR_RGB2Lab)
+    flat = lab_small.reshape(-1, 3)
+    centre = _centre_disc((height, width), SCALP_CENTRE_COLOUR_FRACTION) & ~reference_small
+    band = max(1, round(SCALP_BORDER_FRACTION * min(height, width)))
+    border = np.zeros((height, width), dtype=bool)
+    border[:band] = border[-band:] = True
+    border[:, :band] = border[:, -band:] = True
+    border &= ~reference_small
+    reach = max(1, round(SCALP_COLOUR_REACH / _LAB_BIN))
+    head_colours = _colour_set(lab_small[centre], reach, SCALP_CENTRE_COLOUR_MASS)
+    bins = _lab_bins(flat)
+    head_coloured = head_colours[bins[:, 0], bins[:, 1], bins[:, 2]].reshape(height, width)
+    evidence = border & ~head_coloured
+    if np.count_nonzero(evidence) < SCALP_MIN_BACKGROUND_FRACTION * border.sum():
+        return ~reference_small
+    background_colours = _colour_set(lab_small[evidence], 1)
+    background_coloured = background_colours[bins[:, 0], bins[:, 1], bins[:, 2]].reshape(height, width)
+
+    image8 = np.clip(rgb_small * 255 + 0.5, 0, 255).astype(np.uint8)
+    seeds = np.full((height, width), cv2.GC_PR_FGD, np.uint8)
+    seeds[background_coloured & ~head_coloured] = cv2.GC_PR_BGD
+    seeds[evidence] = cv2.GC_BGD
+    seeds[_centre_disc(seeds.shape, SCALP_SURE_DISC_FRACTION)] = cv2.GC_FGD
+    seeds[reference_small] = cv2.GC_BGD
+    background_model = np.zeros((1, 65), np.float64)
+    foreground_model = np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(image8, seeds, None, background_model, foreground_model,
+                    SCALP_GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:  # degenerate colour models (e.g. a flat image): keep the seeds
+        pass
+    head = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+    count, labels = cv2.connectedComponents(head.astype(np.uint8), connectivity=8)
+    central = np.unique(labels[_centre_disc(head.shape, SCALP_SURE_DISC_FRACTION)])
+    head = np.isin(labels, central[central > 0])
+    return _fill_holes(head) & ~reference_small
+
+
+def _centre_disc(shape, fraction: float) -> np.ndarray:
+    height, width = shape
+    yy, xx = np.ogrid[:height, :width]
+    radius = fraction * min(height, width)
+    return (yy - (height - 1) / 2) ** 2 + (xx - (width - 1) / 2) ** 2 <= radius**2
+
+
+def _scalp_small(rgb_small, reference_small) -> np.ndarray:
+    """The head region at low resolution, by GrabCut [5]_ seeded with a centre prior.
+
+    The border band is *probably* background, a central disc is *surely* head, the rest
+    is *probably* head; GrabCut then fits colour models to both and cuts. Every seed is
+    symmetric under 90° rotations. A close-up that fills the frame keeps (nearly) all of
+    it: the border then has the head's colours and the cut does not separate them.
+    """
+    height, width = rgb_small.shape[:2]
+    image8 = np.clip(rgb_small * 255 + 0.5, 0, 255).astype(np.uint8)
+    seeds = np.full((height, width), cv2.GC_PR_FGD, np.uint8)
+    band = max(1, round(SCALP_BORDER_FRACTION * min(height, width)))
+    seeds[:band] = cv2.GC_PR_BGD
+    seeds[-band:] = cv2.GC_PR_BGD
+    seeds[:, :band] = cv2.GC_PR_BGD
+    seeds[:, -band:] = cv2.GC_PR_BGD
+    seeds[_centre_disc(seeds.shape, SCALP_SURE_DISC_FRACTION)] = cv2.GC_FGD
+    seeds[reference_small] = cv2.GC_BGD
+    background_model = np.zeros((1, 65), np.float64)
+    foreground_model = np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(image8, seeds, None, background_model, foreground_model,
+                    SCALP_GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:  # a flat image: GrabCut cannot fit its colour models
+        return ~reference_small
+    head = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+    count, labels = cv2.connectedComponents(head.astype(np.uint8), connectivity=8)
+    central = np.unique(labels[_centre_disc(head.shape, SCALP_SURE_DISC_FRACTION)])
+    head = np.isin(labels, central[central > 0])
+    return _fill_holes(head) & ~reference_small
+
+
+def _pooled(mask: np.ndarray, small_shape) -> np.ndarray:
+    """Local density of *mask* (0–1) at *small_shape*, Gaussian pooling window."""
+    small = cv2.resize(mask.astype(np.float32), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(small, (0, 0), TEXTURE_SIGMA_SMALL_PX)
+
+
+def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed):
+    """Drop the line pixels that are skin seen *between* strands of the other polarity.
+
+    Between dense dark strands the skin gaps are light lines, and between dense white
+    strands they are dark lines: both detectors fire and one of them is finding skin.
+    When both kinds of seed are dense, the light seeds are the hair only if they look
+    grey/white (low chroma, light) — skin is chromatic (hue angle 30–80°, C* ≳ 10 [3]_);
+    otherwise the dark seeds are the hair. The seeds of the skin polarity are kept only
+    where they differ clearly from the skin they mostly are: white strands among dark
+    ones (salt-and-pepper), or dark strands among white ones.
+    """
+    scalp_px = max(1, int(np.count_nonzero(scalp)))
+    dark_px = int(np.count_nonzero(dark_seed))
+    light_px = int(np.count_nonzero(light_seed))
+    if min(dark_px, light_px) < POLARITY_CONFLICT_FRACTION * scalp_px:
+        return dark_seed, light_seed
+    light_lab = np.median(lab[light_seed], axis=0)
+    dark_lab = np.median(lab[dark_seed], axis=0)
+    light_chroma = float(np.hypot(light_lab[1], light_lab[2]))
+    dark_chroma = float(np.hypot(dark_lab[1], dark_lab[2]))
+    # Very fair skin is nearly neutral too (Monk 1 #f6ede4: L* 94, C* 6), so grey light
+    # lines are hair only when the dark lines are clearly more chromatic (skin).
+    light_is_grey = light_chroma < GREY_HAIR_MAX_CHROMA and light_lab[0] > GREY_HAIR_MIN_L
+    if light_is_grey and dark_chroma >= light_chroma + POLARITY_CHROMA_MARGIN:
+        # White/grey hair on darker skin: dark "lines" are skin, unless far darker.
+        keep_dark = dark_seed & (lab[..., 0] <= dark_lab[0] - DARK_LINE_MIN_CONTRAST - 4.0)
+        return keep_dark, light_seed
+    # Darker hair on lighter skin: light "lines" are skin, unless grey/white.
+    skin_chroma = np.hypot(light_lab[1], light_lab[2])
+    keep_light = (
+        light_seed
+        & (chroma <= min(GREY_HAIR_MAX_CHROMA, 0.5 * skin_chroma))
+        & (lab[..., 0] >= light_lab[0] + LIGHT_LINE_MIN_CONTRAST)
+    )
+    return dark_seed, keep_light
+
+
+def _class_centres(lab_pixels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: np.median(px, axis=0) for name, px in lab_pixels.items() if len(px) >= 20}
+
+
+def segment(
+    rgb: np.ndarray,
+    lab: np.ndarray,
+    *,
+    reference_mask: np.ndarray | None = None,
+    hair_region: tuple[int, int, int, int] | None = None,
+    skin_region: tuple[int, int, int, int] | None = None,
+) -> Segmentation:
+    """Find the scalp, hair, skin and excluded pixels of a colour-corrected photo.
+
+    Parameters
+    ----------
+    rgb : ndarray, shape (H, W, 3), float32
+        sRGB-encoded image in [0, 1] (already colour-corrected).
+    lab : ndarray, shape (H, W, 3), float32
+        CIELAB of *rgb* (``cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)``; L* in 0–100).
+    reference_mask : ndarray of bool, shape (H, W), optional
+        Grey card / chart pixels found by the correction step.
+    hair_region, skin_region : (x, y, w, h), optional
+        Practitioner overrides in working pixels: hair (skin) is measured only inside
+        that rectangle. Inside it the scalp mask is not required (the practitioner
+        knows where the scalp is); if no hair (skin) is detected there, every usable
+        pixel of the rectangle is taken.
+
+    Returns
+    -------
+    Segmentation
+
+    Raises
+    ------
+    SettingsError
+        Arrays of the wrong shape or type, or a rectangle outside the image.
+    """
+    rgb, lab, reference = _check_inputs(rgb, lab, reference_mask)
+    shape = rgb.shape[:2]
+    height, width = shape
+    lightness = lab[..., 0]
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+
+    # 1–2. Line detectors and strand seeds (at ≤ LINE_DETECTOR_SIDE).
+    lightness_det, det_factor = _resize_to_side(lightness, LINE_DETECTOR_SIDE)
+    dark_contrast, light_contrast = _line_contrast(lightness_det)
+    dark_seed_det = _elongated_components(dark_contrast >= DARK_LINE_MIN_CONTRAST)
+    light_seed_det = _elongated_components(light_contrast >= LIGHT_LINE_MIN_CONTRAST)
+    line_energy_det = np.maximum(dark_contrast, light_contrast)
+
+    # 3. Texture energy at ≤ SCALP_MASK_SIDE.
+    lab_small, small_factor = _resize_to_side(lab, SCALP_MASK_SIDE)
+    small_shape = lab_small.shape[:2]
+    energy_small = cv2.resize(line_energy_det, (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA)
+    texture_small = cv2.GaussianBlur(energy_small, (0, 0), TEXTURE_SIGMA_SMALL_PX)
+    reference_small = cv2.resize(reference.astype(np.uint8), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+
+    # 4. Scalp.
+    rgb_cut, _ = _resize_to_side(rgb, SCALP_GRABCUT_SIDE)
+    reference_cut = cv2.resize(reference.astype(np.uint8), (rgb_cut.shape[1], rgb_cut.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+    scalp_cut = _scalp_small(rgb_cut, reference_cut)
+    scalp = _upsample_mask(scalp_cut, shape) & ~reference
+    texture = _upsample_float(texture_small, shape)
+
+    dark_seed_all = _upsample_mask(dark_seed_det, shape) if det_factor < 1 else dark_seed_det
+    light_seed_all = _upsample_mask(light_seed_det, shape) if det_factor < 1 else light_seed_det
+    dark_seed = dark_seed_all & scalp
+    light_seed = light_seed_all & scalp
+    dark_seed, light_seed = _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed)
+
+    # 5. Excluded (first pass): clipped and glare, relative to the smooth skin's median.
+    max_channel = rgb.max(axis=2)
+    clipped = (max_channel >= CLIPPED_HIGH) | (max_channel <= CLIPPED_LOW)
+    smooth = texture < TEXTURE_HAIR_MIN
+    skin_probe = scalp & smooth & ~clipped & ~dark_seed & ~light_seed
+    if np.count_nonzero(skin_probe) < 50:
+        skin_probe = scalp & ~clipped
+    if skin_probe.any():
+        skin_l_ref = float(np.median(lightness[skin_probe]))
+        skin_c_ref = float(np.median(chroma[skin_probe]))
+    else:
+        skin_l_ref, skin_c_ref = 60.0, 15.0
+    reach = max(3, 2 * round(SEED_NEIGHBOURHOOD_FRACTION * max(height, width)) + 1)
+    near_light = cv2.dilate(light_seed.astype(np.uint8), _disc(reach)).astype(bool)
+    near_seed = near_light | cv2.dilate(dark_seed.astype(np.uint8), _disc(reach)).astype(bool)
+    glare = (
+        (lightness >= skin_l_ref + GLARE_L_ABOVE_SKIN)
+        & (chroma <= GLARE_CHROMA_FRACTION * max(skin_c_ref, 1.0))
+        & ~near_light
+    )
+    glare = cv2.dilate(glare.astype(np.uint8), _disc(3)).astype(bool) & ~light_seed
+    excluded = (clipped | glare) & scalp & ~reference
+
+    # 6. Hair: seeds, then pixels of a hair colour that are textured or near seeds.
+    usable = scalp & ~excluded
+    dark_seed &= usable
+    light_seed &= usable
+    seed_px = int(np.count_nonzero(dark_seed | light_seed))
+    scalp_px = int(np.count_nonzero(scalp))
+    has_hair = seed_px >= max(MIN_HAIR_SEED_PX, MIN_HAIR_SEED_FRACTION * scalp_px)
+
+    hair = np.zeros(shape, dtype=bool)
+    if has_hair:
+        seeds = dark_seed | light_seed
+        hair = seeds.copy()
+        seed_density = _upsample_float(_pooled(seeds, small_shape), shape)
+        candidates_mask = usable & ~seeds & (seed_density >= REGION_SEED_DENSITY)
+        gap = max(1, round(SKIN_HAIR_GAP_PX * max(height, width) / 1000))
+        away_from_seeds = usable & ~cv2.dilate(seeds.astype(np.uint8), _disc(2 * gap + 1)).astype(bool)
+        centres = _class_centres(
+            {"skin": lab[away_from_seeds], "dark": lab[dark_seed], "light": lab[light_seed]}
+        )
+        if candidates_mask.any() and "skin" in centres and len(centres) > 1:
+            candidates = lab[candidates_mask]
+            names = list(centres)
+            distances = np.stack(
+                [np.linalg.norm(candidates - centres[n], axis=1) for n in names], axis=1
+            )
+            region_hair = np.zeros(shape, dtype=bool)
+            region_hair[candidates_mask] = np.argmin(distances, axis=1) != names.index("skin")
+            hair |= region_hair
+
+    # Deep shadow: dark, smooth and not hair.
+    shadow = (lightness <= SHADOW_L_FRACTION * skin_l_ref) & smooth & ~hair & scalp & ~reference
+    excluded |= shadow
+    usable &= ~shadow
+
+    # 7. Skin.
+    gap = max(1, round(SKIN_HAIR_GAP_PX * max(height, width) / 1000))
+    near_hair_edge = cv2.dilate(hair.astype(np.uint8), _disc(2 * gap + 1)).astype(bool)
+    dense = _upsample_float(_pooled(hair, small_shape), shape) >= DENSE_HAIR_DENSITY
+    skin = usable & ~near_hair_edge & ~dense & ~hair
+    if hair.any() and skin.any():
+        radius_small = NEAR_HAIR_FRACTION * min(small_shape)
+        hair_small = cv2.resize(hair.astype(np.uint8), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA) > 0
+        distance_small = cv2.distanceTransform((~hair_small).astype(np.uint8), cv2.DIST_L2, 3)
+        near = _upsample_float(distance_small, shape) <= radius_small
+        skin_near = skin & near
+        if np.count_nonzero(skin_near) >= max(200, NEAR_SKIN_MIN_FRACTION * np.count_nonzero(skin)):
+            skin = skin_near
+
+    # Overrides.
+    if hair_region is not None:
+        box = _rect_mask(shape, hair_region, "hair_region")
+        box_usable = box & ~reference & ~clipped & ~glare
+        in_box = (dark_seed_all | light_seed_all) & box_usable
+        hair = in_box if np.count_nonzero(in_box) >= MIN_HAIR_SEED_PX else box_usable
+    if skin_region is not None:
+        box = _rect_mask(shape, skin_region, "skin_region")
+        box_usable = box & ~reference & ~clipped & ~glare & ~hair
+        skin_in_box = box_usable & smooth
+        skin = skin_in_box if np.count_nonzero(skin_in_box) >= 50 else box_usable
+
+    warnings = []
+    if scalp_px:
+        glare_share = np.count_nonzero(glare & scalp) / scalp_px
+        shadow_share = np.count_nonzero(shadow & scalp) / scalp_px
+        if glare_share >= EXCLUDED_WARNING_FRACTION:
+            warnings.append(
+                f"Glare on the scalp: {glare_share:.0%} of the scalp excluded. Diffuse the light or tilt the camera."
+            )
+        if shadow_share >= EXCLUDED_WARNING_FRACTION:
+            warnings.append(
+                f"Deep shadow on the scalp: {shadow_share:.0%} of the scalp excluded. Light the scalp evenly."
+            )
+    return Segmentation(
+        scalp=scalp,
+        hair=hair & ~excluded & ~reference,
+        skin=skin & ~excluded & ~reference & ~hair,
+        excluded=excluded,
+        reference=reference,
+        warnings=tuple(warnings),
+    )
