@@ -8,5 +8,5 @@ import streamlit as st
 
 from shade_match.ui import pages
 
-st.set_page_config(page_title="shade-match", page_icon=":material/palette:", layout="wide")
+st.set_page_config(page_title="shade-match", page_icon="🎨", layout="wide")
 st.navigation(pages()).run()

@@ -9,6 +9,7 @@ JPEG made with the recipe of research/colour-science.md §6 (smooth fields,
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import sys
 import time
@@ -58,8 +59,6 @@ def cv2_reduced_then_area(data: bytes, max_side: int, full_long_side: int) -> np
 
 
 def pil_draft_then_area(data: bytes, max_side: int) -> np.ndarray:
-    import io
-
     with Image.open(io.BytesIO(data)) as im:
         w, h = im.size
         s = max_side / max(w, h)
@@ -78,15 +77,20 @@ def main(argv: list[str] | None = None) -> int:
 
     rgb = imagegen.photo_like_rgb(3000, 4000, seed=0)
     data = imagegen.jpeg_bytes(rgb, quality=90)
+    data_p3 = imagegen.jpeg_bytes(rgb, quality=90, icc=imagegen.display_p3_icc_profile())
+    data_rotated = imagegen.jpeg_bytes(rgb, quality=90, exif_orientation=6)
     print(f"12 MP q90 JPEG: {len(data) / 1e6:.2f} MB; median CPU time of {args.repeats} runs, ms")
     print(f"{'method':58s} {'1600':>7s} {'1024':>7s}")
     rows = [
         ("cv2.imdecode full (no resize)", lambda ms: cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)),
-        ("PIL full load + np.asarray (no resize)", lambda ms: np.asarray(Image.open(__import__("io").BytesIO(data)))),
+        ("PIL full load + np.asarray (no resize)", lambda ms: np.asarray(Image.open(io.BytesIO(data)))),
         ("cv2.imdecode full + INTER_AREA + BGR2RGB", lambda ms: cv2_full_then_area(data, ms)),
-        ("cv2.imdecode IMREAD_REDUCED_COLOR_n + INTER_AREA + BGR2RGB", lambda ms: cv2_reduced_then_area(data, ms, 4000)),
+        ("cv2.imdecode IMREAD_REDUCED_COLOR_n + INTER_AREA + BGR2RGB",
+         lambda ms: cv2_reduced_then_area(data, ms, 4000)),
         ("PIL draft + np.asarray + INTER_AREA", lambda ms: pil_draft_then_area(data, ms)),
         ("shade_match.io.load_image(bytes, max_side=...)", lambda ms: load_image(data, max_side=ms)),
+        ("  same, Display P3 profile (ICC → sRGB at working size)", lambda ms: load_image(data_p3, max_side=ms)),
+        ("  same, EXIF orientation 6", lambda ms: load_image(data_rotated, max_side=ms)),
     ]
     for label, function in rows:
         t1600 = median_ms(lambda: function(1600), args.repeats)

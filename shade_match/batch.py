@@ -784,7 +784,7 @@ def _run_dask(
         client = distributed.Client(scheduler)
     else:
         cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         client = distributed.Client(cluster)
     try:
@@ -1010,14 +1010,6 @@ def _add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=None,
         help=f"parallel worker processes (default: all usable CPUs, here {default_worker_count()})",
     )
-    parser.add_argument(
-        "--palette", action="append", dest="palettes", metavar="NAME_OR_FILE",
-        help="pigment palette to match against (repeat for several; default: the built-in one)",
-    )
-    parser.add_argument(
-        "--correction", default="auto", choices=("auto", "none", "grey-card", "chart"),
-        help="colour correction (default: auto)",
-    )
     parser.add_argument("--overlay", dest="overlay_dir", metavar="DIR", help="write check overlays (PNG) here")
     parser.add_argument("--resume", action="store_true", help="continue into an existing --out, skipping recorded files")
     parser.add_argument("--engine", choices=("local", "dask"), default="local", help="where to run (default: local)")
@@ -1026,6 +1018,11 @@ def _add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         "--progress", dest="progress", action=argparse.BooleanOptionalAction, default=None,
         help="show a progress bar (default: only when stderr is a terminal)",
     )
+    # --palette, --top, --metric, --correction, --grey-card, --hair-region, --skin-region:
+    # the same analysis options as `shade-match analyze`.
+    from .cli import add_analysis_options
+
+    add_analysis_options(parser)
 
 
 def run_batch_cli(args: argparse.Namespace) -> int:
@@ -1034,16 +1031,16 @@ def run_batch_cli(args: argparse.Namespace) -> int:
     0: every input recorded ok; 1: some input failed; 2: usage error (bad option, missing
     path, existing output without ``--resume``); 130: interrupted.
     """
-    from .analysis import AnalysisSettings
+    from .cli import settings_from_args
 
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     try:
-        settings = AnalysisSettings(correction=args.correction)
+        settings = settings_from_args(args)
         summary = run_batch(
             args.paths,
             out=args.out,
             settings=settings,
-            palettes=args.palettes,
+            palettes=args.palette,
             workers=args.workers,
             resume=args.resume,
             recursive=args.recursive,

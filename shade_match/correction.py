@@ -512,17 +512,28 @@ _ESTIMATE_SIDE = 256
 
 @dataclass(frozen=True)
 class _SkinModel:
-    mean: np.ndarray  # (2,)
+    """Skin log-chromaticity given lightness: ``mean + slope · (L* − 50)``, covariance."""
+
+    mean: np.ndarray  # (2,) at L* = 50
+    slope: np.ndarray  # (2,) per unit L*
     inv_cov: np.ndarray  # (2, 2)
-    chol: np.ndarray  # (2, 2)
+    chol: np.ndarray  # (2, 2) of the covariance including the lightness spread
 
 
 @functools.lru_cache(maxsize=1)
 def _skin_model() -> _SkinModel:
-    chroma = _log_chroma(colour.srgb_to_linear(_SKIN_REFERENCE_SRGB8 / 255.0))
-    mean = chroma.mean(0)
-    cov = np.cov(chroma.T) + np.eye(2) * _SKIN_COVARIANCE_FLOOR
-    return _SkinModel(mean=mean, inv_cov=np.linalg.inv(cov), chol=np.linalg.cholesky(cov))
+    linear = colour.srgb_to_linear(_SKIN_REFERENCE_SRGB8 / 255.0)
+    chroma = _log_chroma(linear)
+    lightness = colour.srgb_to_lab(_SKIN_REFERENCE_SRGB8 / 255.0)[:, 0] - 50.0
+    design = np.stack([np.ones_like(lightness), lightness], -1)
+    coef, *_ = np.linalg.lstsq(design, chroma, rcond=None)
+    residual = chroma - design @ coef
+    cov = residual.T @ residual / (len(chroma) - 2) + np.eye(2) * _SKIN_COVARIANCE_FLOOR
+    # the candidate test ignores lightness: its ellipse covers the whole L* range
+    full_cov = np.cov(chroma.T) + np.eye(2) * _SKIN_COVARIANCE_FLOOR
+    return _SkinModel(
+        mean=coef[0], slope=coef[1], inv_cov=np.linalg.inv(cov), chol=np.linalg.cholesky(full_cov)
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -1145,11 +1156,16 @@ def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
     skin = _skin_candidate_plane()[row, col]
     if skin.sum() >= max(50, 0.05 * n_usable):
         skin_chroma = _densest_cluster_median(chroma[skin])
+        cluster = np.linalg.norm(chroma[skin] - skin_chroma, axis=1) <= 0.15
+        skin_linear = np.median(linear[usable][skin][cluster], axis=0)
         model = _skin_model()
-        residual = skin_chroma - grid.shift - model.mean
+        # the skin's lightness once corrected by each candidate light
+        corrected_y = (skin_linear / grid.white_rgb) @ _LUMA
+        lightness = 116.0 * np.cbrt(np.maximum(corrected_y, 0.0)) - 16.0
+        expected = model.mean + (lightness - 50.0)[:, None] * model.slope
+        residual = skin_chroma - grid.shift - expected
         cost = np.einsum("ki,ij,kj->k", residual, model.inv_cov, residual) + prior
         k = int(np.argmin(cost))
-        cluster = np.linalg.norm(chroma[skin] - skin_chroma, axis=1) <= 0.15
         return _estimate_from_index(k, "skin-locus", float(cluster.sum() / n_usable))
     # no skin in view: shades of grey (Minkowski p = 6, Finlayson & Trezzi [11])
     p = 6.0

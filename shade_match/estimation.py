@@ -103,6 +103,12 @@ HAIR_CORE_MIN_SEPARATION = 8.0
 #: A choice: below it the pigmented strands are too few to be the client's hair colour
 #: (the head has gone grey) and the grey/white strands are the hair colour.
 PIGMENTED_MIN_FRACTION = 0.2
+#: The pigmented (non-grey) hair pixels must differ from the skin by at least this
+#: (ΔE*ab) to be the hair colour when grey pixels are also present; otherwise they are
+#: edges of grey strands mixed with skin. A choice: ~4 JND.
+PIGMENTED_MIN_SEPARATION = 10.0
+#: Grey strands are lighter than the skin by at least this (L*). A choice: ~2 JND.
+GREY_ABOVE_SKIN_L = 5.0
 #: Seed of the bootstrap's random generator: the confidence is reproducible.
 BOOTSTRAP_SEED = 20240617
 
@@ -233,11 +239,20 @@ def _tone_of_pixels(pixels_rgb, pixels_lab, grey_fraction: float) -> ToneEstimat
     )
 
 
-def grey_hair_mask(pixels_lab: np.ndarray) -> np.ndarray:
-    """Which of the (N, 3) CIELAB hair pixels are grey/white (C* < 12 and L* > 45)."""
+def grey_hair_mask(pixels_lab: np.ndarray, skin_lab=None) -> np.ndarray:
+    """Which of the (N, 3) CIELAB hair pixels are grey/white.
+
+    Grey/white: C* < 12 and L* > 45 (see
+    :data:`~shade_match.segmentation.GREY_HAIR_MAX_CHROMA`) and, when the skin colour
+    *skin_lab* is known, lighter than the skin by :data:`GREY_ABOVE_SKIN_L` — a pixel
+    mixing dark hair with skin is also greyish but *darker* than the skin.
+    """
     pixels_lab = np.asarray(pixels_lab)
     chroma = np.hypot(pixels_lab[:, 1], pixels_lab[:, 2])
-    return (chroma < GREY_HAIR_MAX_CHROMA) & (pixels_lab[:, 0] > GREY_HAIR_MIN_L)
+    grey = (chroma < GREY_HAIR_MAX_CHROMA) & (pixels_lab[:, 0] > GREY_HAIR_MIN_L)
+    if skin_lab is not None:
+        grey &= pixels_lab[:, 0] > float(skin_lab[0]) + GREY_ABOVE_SKIN_L
+    return grey
 
 
 def _check_segmentation(rgb, seg) -> None:
@@ -268,17 +283,25 @@ def estimate_hair(rgb: np.ndarray, seg: Segmentation) -> ToneEstimate | None:
     if len(hair_rgb) < MIN_PIXELS:
         return None
     hair_lab = _fast_lab(hair_rgb)
-    grey = grey_hair_mask(hair_lab)
+    skin_rgb = _subsample(_pixels_of(rgb, seg.skin), 20_000)
+    skin_median = np.median(_fast_lab(skin_rgb), axis=0) if len(skin_rgb) >= MIN_PIXELS else None
+    grey = grey_hair_mask(hair_lab, skin_lab=skin_median)
     grey_fraction = float(np.count_nonzero(grey) / len(hair_lab))
+
     pigmented = ~grey
-    if np.count_nonzero(pigmented) >= max(MIN_PIXELS, PIGMENTED_MIN_FRACTION * len(hair_lab)):
+    use_pigmented = np.count_nonzero(pigmented) >= max(MIN_PIXELS, PIGMENTED_MIN_FRACTION * len(hair_lab))
+    if use_pigmented and skin_median is not None and np.count_nonzero(grey) >= MIN_PIXELS:
+        # Grey/white strands on skin leave strand-edge pixels that are neither grey
+        # nor hair: a "pigmented" set that is really skin is not the hair colour.
+        pigmented_median = np.median(hair_lab[pigmented], axis=0)
+        if np.linalg.norm(pigmented_median - skin_median) < PIGMENTED_MIN_SEPARATION:
+            use_pigmented = False
+    if use_pigmented:
         hair_rgb, hair_lab = hair_rgb[pigmented], hair_lab[pigmented]
-    else:
+    elif np.count_nonzero(grey) >= MIN_PIXELS:
         hair_rgb, hair_lab = hair_rgb[grey], hair_lab[grey]
 
-    skin_rgb = _subsample(_pixels_of(rgb, seg.skin), 20_000)
-    if len(skin_rgb) >= MIN_PIXELS:
-        skin_median = np.median(_fast_lab(skin_rgb), axis=0)
+    if skin_median is not None:
         hair_median = np.median(hair_lab, axis=0)
         axis = hair_median - skin_median
         separation = float(np.linalg.norm(axis))

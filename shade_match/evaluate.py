@@ -84,6 +84,9 @@ CAST_WARN_KELVIN = 1000.0
 MIN_HAIR_COVERAGE = 0.02
 #: Truth has measurable skin with ≥ 200 bare-skin pixels (a design choice: ~14×14 px).
 MIN_SKIN_PIXELS = 200
+#: Hair results are also split at this true grey fraction (salt-and-pepper hair is a
+#: harder case: the truth is the pigmented strands' colour, not the grey mixture).
+GREY_SPLIT = 0.10
 #: The wording agreed for the cast warning (any warning containing it, any case).
 CAST_WARNING_TEXT = "colour cast"
 
@@ -98,6 +101,7 @@ class PhotoResult:
     scale: str
     hair_category: str
     cct_kelvin: float
+    grey_fraction: float
     has_hair: bool
     is_bald: bool
     has_skin: bool
@@ -167,6 +171,7 @@ def evaluate_photo(condition: str, index: int, seed: int = 0, *, size=None) -> l
             scale=spec.scale,
             hair_category=spec.hair_category,
             cct_kelvin=spec.cct_kelvin,
+            grey_fraction=float(photo.true_grey_fraction or 0.0),
             has_hair=has_hair,
             is_bald=spec.hair_density == 0.0,
             has_skin=has_skin,
@@ -210,7 +215,7 @@ def _evaluate_task(task) -> list[PhotoResult]:
         return [
             PhotoResult(
                 case=case, condition=condition, index=index, scale="?", hair_category="?",
-                cct_kelvin=float("nan"), has_hair=False, is_bald=False, has_skin=False,
+                cct_kelvin=float("nan"), grey_fraction=0.0, has_hair=False, is_bald=False, has_skin=False,
                 failed=f"{type(error).__name__}: {error}",
             )  # fmt: skip
             for case, c, _, _ in CASES
@@ -297,6 +302,13 @@ def summarise(results: Sequence[PhotoResult]) -> dict:
                 "skin": _stats([r.skin_delta_e for r in sub if r.skin_delta_e is not None]),
                 "hair": _stats([r.hair_delta_e for r in sub if r.hair_delta_e is not None]),
             }
+        by_grey = {
+            label: _stats([r.hair_delta_e for r in ok if r.hair_delta_e is not None and test(r.grey_fraction)])
+            for label, test in (
+                ("grey<=10%", lambda g: g <= GREY_SPLIT),
+                ("grey>10%", lambda g: g > GREY_SPLIT),
+            )
+        }
         summary[case] = {
             "photos": len(rows),
             "failed": len(rows) - len(ok),
@@ -310,6 +322,7 @@ def summarise(results: Sequence[PhotoResult]) -> dict:
             "cast_warned_mild": _share([bool(r.cast_warned) for r in mild]),
             "mixing_delta_e": _stats([r.mixing_delta_e for r in ok if r.mixing_delta_e is not None]),
             "by_scale": by_scale,
+            "hair_by_grey_fraction": by_grey,
             "seconds_median": _stats([r.seconds for r in ok if r.seconds is not None])["median"],
             "targets": TARGETS.get(case, {}),
             "failures": sorted({r.failed for r in rows if r.failed})[:5],
@@ -360,6 +373,11 @@ def format_table(summary: dict) -> str:
                 f"{scale}: skin {_fmt(st['skin']['median'])} (n={st['skin']['n']}), "
                 f"hair {_fmt(st['hair']['median'])} (n={st['hair']['n']})"
             )
+        grey = s["hair_by_grey_fraction"]
+        parts.append(
+            "hair with grey ≤10%: " + _fmt(grey["grey<=10%"]["median"]) + f" (n={grey['grey<=10%']['n']}), "
+            "grey >10%: " + _fmt(grey["grey>10%"]["median"]) + f" (n={grey['grey>10%']['n']})"
+        )
         lines.append(f"  {case:<22} " + "; ".join(parts))
     lines.append("")
     lines.append(

@@ -389,9 +389,12 @@ class SceneSpec:
     exposure : float
         Multiplies the light; 1 = a white (reflectance 1) surface reaches code 255.
     shading : float
-        Strength of the dome fall-off and soft shadow, [0, 0.6]. 0 = flat light.
+        Strength of the dome fall-off and soft shadow, [0, 0.4]: at 0.4 the light
+        falls to 0.6 at the frame's far side and a shadow takes another 20 %. A design
+        range for a phone photo of a scalp under room light. 0 = flat light.
     glare : float
-        Strength of specular highlight blobs, [0, 0.6]. 0 = none.
+        Strength of specular highlight blobs (added linear light, in units of the
+        light on a white surface), [0, 0.6] in half of the photos, else 0.
     noise_sigma : float
         Gaussian noise, standard deviation in 8-bit codes, [0, 4].
     jpeg_quality : int or None
@@ -621,8 +624,10 @@ def random_spec(
     ----------
     rng_or_seed : int or numpy.random.Generator
     condition : str
-        One of :data:`CONDITIONS`. ``"neutral"``: white-balanced camera, exposure
-        0.85–1.15 (±0.2 EV auto-exposure error), no reference. ``"cast-*"``: fixed-D65
+        One of :data:`CONDITIONS`. ``"neutral"``: white-balanced camera (gain error
+        σ = 2 % on R and B), exposure 0.93–1.07 (±0.1 EV: a correctly exposed photo;
+        without a reference nothing can recover absolute lightness, and ±0.2 EV alone
+        would move L* by up to ±4), no reference. ``"cast-*"``: fixed-D65
         camera under a 2700–8000 K light, exposure 0.7–1.3; with a grey card, a chart,
         or no reference.
     scale : {"strand", "region"} or None
@@ -685,7 +690,7 @@ def random_spec(
     if neutral:
         cct = _mired_uniform(rng, 2700.0, 8000.0)
         wb_error = (float(rng.normal(1, 0.02)), 1.0, float(rng.normal(1, 0.02)))
-        exposure = float(rng.uniform(0.85, 1.15))
+        exposure = float(rng.uniform(0.93, 1.07))
     else:
         cct = _mired_uniform(rng, 2700.0, 8000.0)
         wb_error = (1.0, 1.0, 1.0)
@@ -710,7 +715,7 @@ def random_spec(
         cct_kelvin=cct,
         white_balanced=neutral,
         exposure=exposure,
-        shading=float(rng.uniform(0.0, 0.6)),
+        shading=float(rng.uniform(0.0, 0.4)),
         glare=float(rng.uniform(0.0, 0.6) if rng.random() < 0.5 else 0.0),
         noise_sigma=float(rng.uniform(0.0, 4.0)),
         jpeg_quality=None if rng.random() < 0.2 else int(rng.integers(60, 96)),
@@ -1007,7 +1012,7 @@ def _shading_field(rng, spec: SceneSpec, shape, light_centre) -> np.ndarray:
     shadow = _ellipse_mask(shape, (sx, sy), (rng.uniform(0.15, 0.35) * w, rng.uniform(0.1, 0.3) * h),
                            rng.uniform(0, 180)).astype(np.float32)  # fmt: skip
     shadow = _soft_blur(shadow, 0.05 * min(h, w))
-    light *= 1.0 - 0.6 * spec.shading * shadow
+    light *= 1.0 - 0.5 * spec.shading * shadow
     return np.clip(light, 0.2, None)
 
 
@@ -1047,13 +1052,23 @@ def render_scalp_photo(spec: SceneSpec) -> SyntheticPhoto:
                 ears |= _ellipse_mask(shape, (cx + side * ax * 0.98, cy + ay * 0.1),
                                       (ax * 0.12, ay * 0.2), 0)  # fmt: skip
         ears &= ~scalp
+        # Back or side views show the neck (skin, not scalp) and a shirt below the head.
+        shirt = np.zeros(shape, bool)
+        if rng.random() < 0.5:
+            neck = _ellipse_mask(shape, (cx, cy + ay * 1.05), (ax * 0.55, ay * 0.45), 0)
+            shirt = _ellipse_mask(shape, (cx, cy + ay * 1.9), (ax * 1.6, ay * 0.75), 0)
+            ears |= neck & ~scalp & ~shirt
+            shirt &= ~scalp
         # Horseshoe: dense on the sides and back (lower part), thinning on the crown,
         # plus low-frequency patchiness. Strands are seeded where density is high.
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         u, v = (xx - cx) / ax, (yy - cy) / ay
         r = np.sqrt(u**2 + v**2)
         crown_x, crown_y = rng.uniform(-0.25, 0.25), rng.uniform(-0.45, 0.05)
-        crown_r = rng.uniform(0.0, 0.75) * (1.2 - spec.hair_density)
+        # Bald crown radius (in head radii): 0 (full head of hair) to 0.9 (only a
+        # horseshoe left, Norwood 6–7), drawn uniformly — the hair-loss photos in
+        # shared/real_photos span Norwood levels 2–7.
+        crown_r = rng.uniform(0.0, 0.9)
         crown = np.sqrt((u - crown_x) ** 2 + (v - crown_y) ** 2)
         density = np.clip((crown - crown_r) / 0.25, 0, 1) * np.clip((1.02 - r) / 0.05, 0, 1)
         density *= np.clip(1.0 + 0.35 * _smooth_field(rng, shape, width / 8), 0.2, 1.5)
@@ -1064,6 +1079,7 @@ def render_scalp_photo(spec: SceneSpec) -> SyntheticPhoto:
     else:
         scalp = np.ones(shape, bool)
         ears = np.zeros(shape, bool)
+        shirt = np.zeros(shape, bool)
         if spec.background:
             # The head's silhouette against the background along one edge: a large circle.
             side = int(rng.integers(4))
@@ -1132,6 +1148,10 @@ def render_scalp_photo(spec: SceneSpec) -> SyntheticPhoto:
     if ears.any():
         skin = np.where(ears[..., None], np.clip(skin * np.float32([1.05, 0.9, 0.9]), 0, 0.98), skin)
     albedo = np.where(background_mask[..., None], _background_reflectance(rng, spec, shape), skin)
+    if spec.scale == "region" and shirt.any():
+        shirt_colour = _srgb_decode(np.array(rng.integers(20, 230, 3)) / 255).astype(np.float32)
+        shirt_refl = shirt_colour * np.exp(0.08 * _smooth_field(rng, shape, 12))[..., None]
+        albedo = np.where(shirt[..., None], np.clip(shirt_refl, 0.002, 0.98), albedo)
     if scar_mask is not None:
         scar_refl = _gamut_safe_reflectance(spec.scar_lab).astype(np.float32)
         albedo = np.where(scar_mask[..., None], scar_refl, albedo)
@@ -1185,9 +1205,12 @@ def render_scalp_photo(spec: SceneSpec) -> SyntheticPhoto:
         blobs = np.zeros(shape, np.float32)
         for _ in range(int(rng.integers(1, 4))):
             c = (rng.uniform(0, width), rng.uniform(0, height))
-            axes = (rng.uniform(0.03, 0.12) * width, rng.uniform(0.03, 0.12) * height)
+            axes = (rng.uniform(0.02, 0.08) * width, rng.uniform(0.02, 0.08) * height)
             blobs += _ellipse_mask(shape, c, axes, rng.uniform(0, 180))
-        blobs = _soft_blur(np.clip(blobs, 0, 1), 0.03 * min(width, height))
+        blobs = _soft_blur(np.clip(blobs, 0, 1), 0.015 * min(width, height))
+        # The card or chart is held out of the glare: a glaring reference cannot
+        # correct anything, and that failure is not what the evaluation measures.
+        blobs *= 1 - reference_cover
         speckle = np.clip(1 + 0.5 * _smooth_field(rng, shape, 4), 0, None)
         glare_colour = illuminant / estimate * np.float32(spec.exposure)
         camera = camera + (spec.glare * blobs * speckle)[..., None] * glare_colour

@@ -25,7 +25,6 @@ from shade_match.batch_report import (
     main,
     render_html,
     svg_bar_chart,
-    write_html_report,
     write_parquet,
 )
 from shade_match.errors import InputError, SettingsError
@@ -87,8 +86,9 @@ def test_thumbnail_is_withheld_for_changed_or_missing_originals(batch_output, tm
     folder, out = batch_output
     records = load_records(out)
     changed = [dict(r) for r in records]
-    changed[0]["sha256"] = hashlib.sha256(b"other bytes").hexdigest()
-    changed[1]["file"] = str(tmp_path / "moved-away.jpg")
+    first_ok, second_ok = [i for i, r in enumerate(records) if r["ok"]][:2]
+    changed[first_ok]["sha256"] = hashlib.sha256(b"other bytes").hexdigest()
+    changed[second_ok]["file"] = str(tmp_path / "moved-away.jpg")
     page = render_html(changed)
     assert "changed since the analysis" in page and "no longer at this path" in page
     assert page.count("data:image/jpeg;base64,") == sum(1 for r in records if r["ok"]) - 2

@@ -59,6 +59,7 @@ def server(tmp_path_factory):
             sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
             "--server.port", str(port), "--server.headless", "true",
             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
         ],
         cwd=ROOT,
         stdout=log,
@@ -114,6 +115,21 @@ def _twelve_megapixel_jpeg(folder: Path) -> Path:
     return path
 
 
+def _settle(page) -> None:
+    """Wait until the script run triggered by the last action has finished."""
+    time.sleep(1.0)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")
+    time.sleep(0.5)
+
+
+def _full_screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its own container, so grow the viewport."""
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 50, 8000)})
+    time.sleep(2.0)
+    page.screenshot(path=str(path))
+
+
 def _assert_no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]'
@@ -148,7 +164,7 @@ def test_upload_a_12_megapixel_photo_and_see_the_matches(server, browser, tmp_pa
     assert page.get_by_text(f"Level {expected.hair.level}", exact=False).count() >= 1
     assert page.locator('[data-testid="stImage"]').count() >= 1
     screenshot = tmp_path / "consultation-12mp.png"
-    page.screenshot(path=str(screenshot), full_page=True)
+    _full_screenshot(page, screenshot)
     (tmp_path / "timing.txt").write_text(
         f"12 MP JPEG ({photo.stat().st_size} bytes): upload to results {seconds:.2f} s\n"
     )
@@ -172,5 +188,45 @@ def test_each_page_opens_in_the_browser(server, browser, tmp_path, path, heading
     page.get_by_role("heading", name=heading).first.wait_for()
     page.get_by_text(marker, exact=False).first.wait_for()
     _assert_no_exception(page)
-    page.screenshot(path=str(tmp_path / f"{path}.png"), full_page=True)
+    _full_screenshot(page, tmp_path / f"{path}.png")
+    page.close()
+
+
+def test_dragging_on_the_photo_sets_the_hair_region(server, browser, tmp_path):
+    from shade_match.ui.widgets import drag_to_rect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(GIVE_UP_S * 1000)
+    page.goto(server)
+    page.get_by_role("heading", name="Nearest pigments").wait_for()
+    _settle(page)
+    page.get_by_text("Adjust: grey card, measure hair here, measure skin here").click()
+    frame = page.locator('iframe[title*="streamlit_image_coordinates"]').first
+    frame.scroll_into_view_if_needed()
+    page.frame_locator('iframe[title*="streamlit_image_coordinates"]').locator("img").wait_for()
+    box = frame.bounding_box()
+    start = (box["width"] * 0.55, box["height"] * 0.30)
+    end = (box["width"] * 0.75, box["height"] * 0.50)
+    page.mouse.move(box["x"] + start[0], box["y"] + start[1])
+    page.mouse.down()
+    page.mouse.move(box["x"] + end[0], box["y"] + end[1], steps=5)
+    page.mouse.up()
+    _settle(page)
+    _assert_no_exception(page)
+    size = page.get_by_text("pixels of the photo as taken", exact=False).first.inner_text()
+    width, height = (int(v) for v in size.rsplit(",", 1)[1].strip(" ).").split("×"))
+    expected = drag_to_rect(
+        {"x1": start[0], "y1": start[1], "x2": end[0], "y2": end[1], "width": box["width"], "height": box["height"]},
+        (width, height),
+    )
+    inputs = page.locator('[data-testid="stNumberInput"] input').evaluate_all("els => els.map(e => e.value)")
+    shown = [int(v) for v in inputs]
+    found = next(
+        (shown[i : i + 4] for i in range(len(shown) - 3)
+         if all(abs(a - b) <= 2 for a, b in zip(shown[i : i + 4], expected))),
+        None,
+    )
+    assert found is not None, f"expected a rectangle near {expected} among the inputs {shown}"
+    assert page.get_by_role("heading", name="Nearest pigments").count() == 1
+    _full_screenshot(page, tmp_path / "hair-region.png")
     page.close()

@@ -81,13 +81,13 @@ def test_summary_structure_and_table(small_run):
 def test_summary_counts_failures_as_data():
     ok = PhotoResult(
         case="neutral", condition="neutral", index=0, scale="strand", hair_category="black",
-        cct_kelvin=6504.0, has_hair=True, is_bald=False, has_skin=True, hair_found=True,
+        cct_kelvin=6504.0, grey_fraction=0.0, has_hair=True, is_bald=False, has_skin=True, hair_found=True,
         skin_found=True, hair_delta_e=2.0, skin_delta_e=1.0, monk_true=5, monk_measured=7,
         cast_warned=False,
     )  # fmt: skip
     failed = PhotoResult(
         case="neutral", condition="neutral", index=1, scale="strand", hair_category="black",
-        cct_kelvin=6504.0, has_hair=True, is_bald=False, has_skin=True,
+        cct_kelvin=6504.0, grey_fraction=0.0, has_hair=True, is_bald=False, has_skin=True,
         failed="AnalysisError: no scalp",
     )  # fmt: skip
     s = summarise([ok, failed])["neutral"]

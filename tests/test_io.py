@@ -321,6 +321,19 @@ def test_exif_orientation_turns_marked_corners(tmp_path, orientation, corners):
         assert loaded.rgb.shape[:2] == (80, 40)
 
 
+def test_reduced_decode_with_orientation_keeps_size_and_corners(tmp_path):
+    # Odd sizes, and big enough for a 1/2-scale JPEG decode at max_side=400.
+    stored = imagegen.corner_marked_rgb(801, 1201)
+    path = imagegen.make_jpeg(tmp_path / "o.jpg", stored, quality=95, exif_orientation=6, subsampling=0)
+    loaded = load_image(path, max_side=400)
+    assert (loaded.width, loaded.height) == (801, 1201)
+    expected_long, expected_short = 400, round(801 * 400 / 1201)
+    assert loaded.rgb.shape == (expected_long, expected_short, 3)
+    corners = _corner_colours(loaded.rgb)
+    for got, want in zip(corners, [GREY, RED, GREY, BLUE]):
+        assert np.abs(np.subtract(got, want)).max() <= 8, corners
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_orientation_matches_pillow_exif_transpose(tmp_path, orientation):
     stored = imagegen.corner_marked_rgb(30, 50)

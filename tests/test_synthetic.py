@@ -150,7 +150,7 @@ def test_random_spec_ranges(condition):
     for s in specs:
         assert 2700 - 1e-6 <= s.cct_kelvin <= 8000 + 1e-6
         assert 0 <= s.grey_fraction <= 0.8 and 0 <= s.hair_density <= 1
-        assert 0 <= s.noise_sigma <= 4 and 0 <= s.shading <= 0.6 and 0 <= s.glare <= 0.6
+        assert 0 <= s.noise_sigma <= 4 and 0 <= s.shading <= 0.4 and 0 <= s.glare <= 0.6
         assert s.jpeg_quality is None or 60 <= s.jpeg_quality <= 95
         assert s.white_balanced == (condition == "neutral")
         if s.scale == "region":

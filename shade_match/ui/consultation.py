@@ -100,6 +100,12 @@ def _take_pending_drag(photo: Photo) -> None:
     st.session_state[_state_key("use", target, photo.key)] = True
 
 
+def _clear_regions(photo_key: str) -> None:
+    """Switch off every rectangle drawn on one photo (a button callback)."""
+    for target in widgets.RECT_LABELS:
+        st.session_state[_state_key("use", target, photo_key)] = False
+
+
 def _settings_for(photo: Photo, correction: str, top_k: int) -> AnalysisSettings:
     regions = _regions_for(photo)
     return AnalysisSettings(
@@ -263,13 +269,15 @@ def _plan(analysis, palettes: list[Palette]):
     palette = _plan_palette(palettes)
     if palette is None:
         return analysis
+    shown_above = st.container()  # the plan is drawn above its override controls
     overrides = _plan_overrides(palette)
     try:
         plan = recommend(analysis, palette, overrides=overrides)
     except ShadeMatchError as error:
-        st.info(f"No treatment plan: {error}")
+        shown_above.info(f"No treatment plan: {error}")
         return analysis
-    _show_plan(plan)
+    with shown_above:
+        _show_plan(plan)
     return replace(analysis, recommendation=recommendation_to_dict(plan))
 
 
@@ -304,7 +312,12 @@ def render() -> None:
                 settings = _settings_for(photo, correction, top_k)
                 results.append((photo, widgets.analyse_photo(photo, settings, palettes)))
             except ShadeMatchError as error:  # InputError (bad photo/setting) or AnalysisError
-                st.error(f"{photo.name}: {error}")
+                st.error(f"{photo.name}: {error}" if not str(error).startswith(photo.name) else str(error))
+                if _regions_for(photo):
+                    st.button(
+                        f"Remove the rectangles drawn on {photo.name}", on_click=_clear_regions,
+                        args=(photo.key,), key=_state_key("clear", "", photo.key),
+                    )
     if not results:
         return
 
@@ -337,7 +350,7 @@ def render() -> None:
         image = shown_result.overlay_rgb if overlay_on else shown_result.photo_rgb
         st.image(widgets.display_image(image)[0], caption=shown_photo.name, width="stretch")
         if overlay_on:
-            st.caption("Overlay: hair, bare skin, excluded areas and any colour reference in their own colours.")
+            st.markdown(widgets.overlay_legend_html(), unsafe_allow_html=True)
     with tone_col:
         widgets.show_hair(analysis.hair, names[hair_index] if len(results) > 1 else "")
         widgets.show_skin(analysis.skin, names[skin_index] if len(results) > 1 else "")

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from ..analysis import AnalysisSettings, inspect_image
 from ..errors import PaletteError
-from ..overlay import render_overlay
+from ..overlay import OVERLAY_COLOURS, SCALP_OUTLINE_COLOUR, render_overlay
 from ..palette import DEFAULT_PIGMENT_PALETTE, Palette, find_palettes, load_palette
 from ..results import Analysis, HairTone, Match, SkinTone
 from ..scales import delta_e_reading
@@ -42,15 +42,17 @@ CONFIDENCE_WORDS: tuple[tuple[float, str], ...] = ((0.7, "high"), (0.4, "moderat
 
 #: Outline colours of the rectangles the practitioner draws (display only).
 RECT_COLOURS: dict[str, tuple[int, int, int]] = {
-    "grey_card": (255, 255, 255),
     "hair_region": (0, 200, 255),
     "skin_region": (255, 0, 200),
+    "grey_card": (255, 255, 255),
 }
 
+#: The rectangles a practitioner can draw (AnalysisSettings field → label), the first
+#: being the default target of a drag.
 RECT_LABELS: dict[str, str] = {
-    "grey_card": "Grey card",
     "hair_region": "Measure hair here",
     "skin_region": "Measure skin here",
+    "grey_card": "Grey card",
 }
 
 
@@ -312,6 +314,7 @@ def show_matches(hair: HairTone | None, matches: Sequence[Match]) -> None:
     if not matches:
         st.info("No pigment matches: the hair tone was not measured.")
         return
+    st.caption("Each pair: the measured hair tone (left) beside the pigment (right).")
     for rank, match in enumerate(matches, start=1):
         pair = (swatch_html(hair.hex, 64, "measured hair") if hair is not None else "") + swatch_html(
             match.hex, 64, match.name
@@ -323,6 +326,17 @@ def show_matches(hair: HairTone | None, matches: Sequence[Match]) -> None:
         else:
             distance = f"{match.metric} **{match.delta_e:.2f}**"
         right.markdown(f"**{rank}. {match.name}** · `{match.id}` · {match.palette}  \n{distance}")
+
+
+def overlay_legend_html() -> str:
+    """The overlay's legend: each class's colour (:data:`shade_match.overlay.OVERLAY_COLOURS`)."""
+    items = [(name, rgb) for name, rgb in OVERLAY_COLOURS.values()]
+    items.append(("Scalp outline", SCALP_OUTLINE_COLOUR))
+    return " &nbsp; ".join(
+        f'<span style="white-space:nowrap">{swatch_html("#%02x%02x%02x" % tuple(rgb), 14, name)} '
+        f"<small>{html.escape(name)}</small></span>"
+        for name, rgb in items
+    )
 
 
 def show_warnings(warnings: Iterable[str]) -> None:
