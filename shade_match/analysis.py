@@ -27,6 +27,7 @@ from .io import LoadedImage, load_image, DEFAULT_MAX_PIXELS
 from .matching import nearest_matches
 from .palette import DEFAULT_PIGMENT_PALETTE, Palette, get_palette
 from .results import Analysis, CorrectionInfo, HairTone, ImageInfo, Match, SkinTone
+from .recommend import Recommendation, recommend, recommendation_to_dict
 from .segmentation import Segmentation, segment
 
 __all__ = ["AnalysisSettings", "Inspection", "analyze_image", "inspect_image"]
@@ -117,6 +118,11 @@ class Inspection:
         The masks at the working resolution.
     scale : float
         Working pixels per input pixel (to map rectangles between the two).
+    correction : CorrectionResult
+        The correction step's full result (reference mask, gains).
+    recommendation : Recommendation or None
+        The treatment plan against the first pigment palette (its plain-value form is
+        ``analysis.recommendation``), or ``None`` when that palette is not a pigment palette.
     """
 
     analysis: Analysis
@@ -125,6 +131,7 @@ class Inspection:
     segmentation: Segmentation
     scale: float = 1.0
     correction: CorrectionResult | None = field(default=None, repr=False)
+    recommendation: Recommendation | None = field(default=None, repr=False)
 
 
 def _load(source: ImageSource, settings: AnalysisSettings, name: str | None) -> LoadedImage:
@@ -264,6 +271,10 @@ def inspect_image(
         matches=matches,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+    recommendation = None
+    if pigment_palettes[0].kind == "pigment":
+        recommendation = recommend(analysis, pigment_palettes[0])
+        analysis = replace(analysis, recommendation=recommendation_to_dict(recommendation))
     return Inspection(
         analysis=analysis,
         rgb=rgb8,
@@ -271,6 +282,7 @@ def inspect_image(
         segmentation=seg,
         scale=scale,
         correction=correction,
+        recommendation=recommendation,
     )
 
 

@@ -1053,6 +1053,13 @@ def run_batch_cli(args: argparse.Namespace) -> int:
     except InputError as error:
         print(f"shade-match batch: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # the output cannot be written (disk full, read-only, gone)
+        print(
+            f"shade-match batch: error: could not write the results ({error}); the lines written so far "
+            "are kept — fix the cause and run the same command with --resume",
+            file=sys.stderr,
+        )
+        return 1
     print(format_summary(summary), file=sys.stderr)
     return summary.exit_code
 

@@ -21,6 +21,7 @@ from .correction import CORRECTION_METHODS
 from .colour import DELTA_E_METHODS
 from .errors import InputError, PaletteError, SettingsError, ShadeMatchError
 from .palette import DEFAULT_PIGMENT_PALETTE, find_palettes, get_palette, validate_palette_file
+from .palette_builder import add_palettes_build_parser
 from .report import analysis_to_dict, failure_to_dict, format_analysis_text, to_json_line
 
 __all__ = ["main", "build_parser"]
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_analysis_options(analyze)
     analyze.add_argument("--json", action="store_true", help="one JSON object per image (JSON Lines)")
     analyze.add_argument("--overlay", type=Path, metavar="DIR", help="write a segmentation overlay PNG per image")
+    analyze.add_argument(
+        "--preview", type=Path, metavar="DIR", help="write healed-look previews of the recommended shades per image"
+    )
     analyze.set_defaults(func=_run_analyze)
 
     palettes = sub.add_parser("palettes", help="list, show or validate palettes")
@@ -101,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_validate = psub.add_parser("validate", help="check palette files and list every problem")
     p_validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p_validate.set_defaults(func=_run_palettes_validate)
+    add_palettes_build_parser(psub)
     return parser
 
 
@@ -126,8 +131,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
 def _run_analyze(args, stdout: TextIO, stderr: TextIO) -> int:
     settings = settings_from_args(args)
     palettes = tuple(get_palette(p) for p in (args.palette or [DEFAULT_PIGMENT_PALETTE]))
-    if args.overlay is not None:
-        args.overlay.mkdir(parents=True, exist_ok=True)
+    for folder in (args.overlay, args.preview):
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
     failed = 0
     for image in args.images:
         try:
@@ -144,6 +150,10 @@ def _run_analyze(args, stdout: TextIO, stderr: TextIO) -> int:
             from .overlay import save_overlay
 
             save_overlay(args.overlay / (Path(image).stem + ".overlay.png"), inspection.rgb, inspection.segmentation)
+        if args.preview is not None and inspection.recommendation is not None:
+            from .preview import write_previews
+
+            write_previews(inspection, inspection.recommendation, args.preview / Path(image).stem)
         if args.json:
             print(to_json_line(analysis_to_dict(analysis)), file=stdout, flush=True)
         else:

@@ -38,25 +38,26 @@ _CSS = """
 @page { size: A4; margin: 12mm; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1b1b;
-       margin: 0 auto; max-width: 190mm; font-size: 10.5pt; line-height: 1.35; }
+       margin: 0 auto; max-width: 190mm; font-size: 9.5pt; line-height: 1.3; }
 h1 { font-size: 17pt; margin: 0 0 2mm 0; }
-h2 { font-size: 12pt; margin: 5mm 0 2mm 0; border-bottom: 1px solid #bbb; }
+h2 { font-size: 11.5pt; margin: 3.5mm 0 1.5mm 0; border-bottom: 1px solid #bbb; }
 .meta { color: #555; font-size: 9pt; }
 .photos { display: flex; gap: 4mm; }
 .photos figure { margin: 0; flex: 1 1 0; }
-.photos img { width: 100%; height: auto; border: 1px solid #999; }
+.photos img { width: 100%; height: 52mm; object-fit: contain; background: #f3f3f3; border: 1px solid #999; }
 .photos figcaption { font-size: 8.5pt; color: #555; }
 .tones { display: flex; gap: 6mm; }
 .tone { flex: 1 1 0; display: flex; gap: 3mm; align-items: flex-start; }
-.swatch { width: 22mm; height: 22mm; border: 1px solid #777; flex: 0 0 auto;
+.swatch { width: 15mm; height: 15mm; border: 1px solid #777; flex: 0 0 auto;
           -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-.swatch.small { width: 12mm; height: 12mm; }
+.swatch.small { width: 8mm; height: 8mm; }
 table { border-collapse: collapse; width: 100%; }
-td, th { text-align: left; padding: 1mm 2mm; border-bottom: 1px solid #ddd; vertical-align: middle; }
+td, th { text-align: left; padding: 0.6mm 2mm; border-bottom: 1px solid #ddd; vertical-align: middle; }
 .pair { display: flex; gap: 0; }
 .warnings { background: #fff4e5; border-left: 3px solid #e69500; padding: 2mm 3mm; }
 .warnings li { margin: 0.5mm 0; }
-.recommendation { background: #eef5ff; border-left: 3px solid #3b6fb6; padding: 2mm 3mm; }
+.recommendation { background: #eef5ff; border-left: 3px solid #3b6fb6; padding: 2mm 3mm; font-size: 8pt; line-height: 1.25; }
+.recommendation p, .recommendation ul { margin: 1mm 0; }
 .footer { margin-top: 5mm; font-size: 8pt; color: #666; }
 @media print { .noprint { display: none; } h2 { break-after: avoid; } }
 """
@@ -201,13 +202,13 @@ def _recommendation_block(recommendation: Mapping[str, Any] | None) -> str:
     choices = [c for c in recommendation.get("choices", ()) if isinstance(c, Mapping)]
     if choices:
         parts.append(
-            "<p><strong>Choices</strong></p><ul>"
-            + "".join(
-                f"<li>{_esc(c.get('name', ''))}: {_esc(c.get('value', ''))} — chosen by "
-                f"{_esc(c.get('chosen_by', ''))} ({_esc(c.get('reason', ''))})</li>"
+            "<p><strong>Choices:</strong> "
+            + " · ".join(
+                f"{_esc(c.get('name', ''))} {_esc(c.get('value', ''))}, chosen by "
+                f"{_esc(c.get('chosen_by', ''))} ({_esc(c.get('reason', ''))})"
                 for c in choices
             )
-            + "</ul>"
+            + "</p>"
         )
     plan_warnings = [w for w in recommendation.get("warnings", ()) if isinstance(w, Mapping)]
     if plan_warnings:
@@ -290,8 +291,7 @@ def consultation_report_html(
     body = f"""<h1>{_esc(title)}</h1>
 <div class="meta">Date: {when:%Y-%m-%d %H:%M} · Photo: {_esc(analysis.file)} ({info.width}×{info.height} px,
 analysed at {info.working_width}×{info.working_height}) · Colour correction: {correction}</div>
-<h2>Photo</h2>
-<div class="photos">{''.join(figures)}</div>
+<div class="photos" style="margin-top:3mm">{''.join(figures)}</div>
 {warnings}
 <h2>Measured tones</h2>
 <div class="tones">{_hair_block(analysis.hair)}{_skin_block(analysis.skin)}</div>

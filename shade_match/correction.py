@@ -202,6 +202,12 @@ CARD_EXPOSURE_GAIN_RANGE = (0.4, 2.5)
 #: side (5800 K), because a shift of 20 mired is about the smallest
 #: white-balance error photographers correct for (a 1/8-CTO filter is ≈ 20 mired).
 CAST_WARNING_MIRED = 20.0
+#: Do no harm: an estimate within ±20 mired (and ±0.006 Duv) of D65 is inside the
+#: estimate's own spread on rendered scenes of known colour (−12…+24 mired at D65
+#: across light to dark skin), so the camera's white balance is kept unchanged.
+#: Same 20 mired as the warning, so a photo is corrected exactly when it is warned
+#: about (a design choice).
+_NO_CORRECTION_DUV = 0.006
 
 
 @dataclass(frozen=True)
@@ -320,6 +326,11 @@ def _encode_image(linear: np.ndarray) -> np.ndarray:
 
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722])  # Y row of the sRGB matrix (IEC 61966-2-1)
+
+
+def _apply_gains(linear: np.ndarray, gains) -> np.ndarray:
+    """Per-channel gains on a float32 (H, W, 3) image (cv2.transform: one pass)."""
+    return cv2.transform(linear, np.diag(np.asarray(gains, dtype=np.float32)))
 
 
 def _log_chroma(linear: np.ndarray) -> np.ndarray:
@@ -968,7 +979,7 @@ def _grey_card_correction(
         exposure = 1.0
         confidence *= 0.8
     gains = exposure / white
-    rgb = _encode_image(linear * gains.astype(np.float32))
+    rgb = _encode_image(_apply_gains(linear, gains))
     height, width = rgb8.shape[:2]
     if card_mask is None:
         card_mask = np.zeros((height, width), bool)
@@ -1211,9 +1222,15 @@ def _estimate_from_index(k: int, source: str, fraction: float) -> IlluminantEsti
 def _estimate_correction(rgb8: np.ndarray, linear: np.ndarray) -> CorrectionResult:
     estimate = estimate_illuminant(rgb8)
     d65_white = _xy_to_white_rgb(np.asarray(D65_XY))
-    gains = d65_white / np.asarray(estimate.white_rgb)
-    rgb = _encode_image(linear * gains.astype(np.float32))
     cast = estimate.cast_mired
+    tint = estimate.duv - _d65_duv()
+    applied = abs(cast) >= CAST_WARNING_MIRED or abs(tint) >= _NO_CORRECTION_DUV
+    if applied:
+        gains = d65_white / np.asarray(estimate.white_rgb)
+        rgb = _encode_image(_apply_gains(linear, gains))
+    else:  # within the estimate's own uncertainty: keep the camera's white balance
+        gains = np.ones(3)
+        rgb = rgb8.astype(np.float32) * np.float32(1 / 255)
     warnings: list[str] = []
     if abs(cast) >= CAST_WARNING_MIRED:
         kind = "warm" if cast > 0 else "cool"
@@ -1239,6 +1256,7 @@ def _estimate_correction(rgb8: np.ndarray, linear: np.ndarray) -> CorrectionResu
         "estimated_white_rgb": [round(v, 5) for v in estimate.white_rgb],
         "cast_mired": round(cast, 1),
         "gains": np.round(gains, 5).tolist(),
+        "correction_applied": applied,
         "evidence_fraction": round(estimate.evidence_fraction, 4),
     }
     return CorrectionResult(

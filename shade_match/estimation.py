@@ -21,8 +21,9 @@ Hair is a mixture (the subtle part)
 The hair mask at region scale (a whole head at 640 px) holds pixels that are part
 strand, part skin, and even close-ups have strand edges. The truth an SMP practitioner
 needs is the strand colour. :func:`estimate_hair` therefore measures the **purest**
-hair pixels: those at least :data:`HAIR_CORE_FRACTION` of the way from the skin colour
-(when skin was measured) along the skin → hair direction. Its ``lab`` is the hair
+hair pixels (when skin was measured): projected on the skin → hair direction, pure hair
+pixels scatter symmetrically about the hair's own position (the half-sample mode) and
+mixed ones trail towards the skin; the trail beyond :data:`HAIR_CORE_SIGMAS` is dropped. Its ``lab`` is the hair
 cluster's own colour, not the average of the hair *region*; the region's coverage is
 reported separately (``Segmentation.coverage``). Grey and white strands are counted by
 ``grey_fraction`` and, when pigmented strands are also present, left out of the hair
@@ -48,6 +49,8 @@ References
    J. Am. Stat. Assoc. 88(424):1273–1283, 1993.
 .. [2] G. Sharma, W. Wu, E. N. Dalal, "The CIEDE2000 color-difference formula",
    Color Res. Appl. 30(1):21–30, 2005.
+.. [3] D. R. Bickel, R. Frühwirth, "On a fast, robust estimator of the mode",
+   Computational Statistics & Data Analysis 50(12):3500–3530, 2006.
 """
 
 from __future__ import annotations
@@ -92,10 +95,10 @@ BOOTSTRAP_ROUNDS = 25
 BOOTSTRAP_MAX_PIXELS = 2000
 CONFIDENCE_STABILITY_DE = 2.0
 CONFIDENCE_SPREAD_SCALE = 12.0
-#: Hair core: keep hair pixels at least this fraction of the way from the skin colour
-#: to the hair median's far side — see the module docstring. A choice: the upper half
-#: of the projections (the median) is where the strand colour dominates the mixture.
-HAIR_CORE_FRACTION = 0.5
+#: Hair core: drop hair pixels more than this many σ (of the pure hair pixels) from the
+#: hair's own position towards the skin — see _hair_core. A choice: 2.5σ keeps 99 % of
+#: pure pixels while a strand-edge pixel half mixed with skin lies far beyond.
+HAIR_CORE_SIGMAS = 2.5
 #: Only look for a core when hair and skin medians differ by at least this (ΔE*ab); a
 #: choice: below ~3 JND the projection is mostly noise and would bias the centre.
 HAIR_CORE_MIN_SEPARATION = 8.0
@@ -255,6 +258,37 @@ def grey_hair_mask(pixels_lab: np.ndarray, skin_lab=None) -> np.ndarray:
     return grey
 
 
+def _half_sample_mode(values: np.ndarray) -> float:
+    """Half-sample mode of 1-D data (Bickel & Frühwirth 2006 [3]_): repeatedly keep
+    the densest half (the shortest interval holding half the points)."""
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    while len(x) > 3:
+        half = (len(x) + 1) // 2
+        widths = x[half - 1 :] - x[: len(x) - half + 1]
+        start = int(np.argmin(widths))
+        x = x[start : start + half]
+    return float(np.median(x))
+
+
+def _hair_core(hair_lab: np.ndarray, skin_lab: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """The hair pixels that are not mixed with skin (module docstring).
+
+    Each pixel is projected on the skin → hair direction. Pure hair pixels scatter
+    symmetrically around the hair's own position (the half-sample mode of the
+    projections); pixels mixed with skin trail off towards the skin. The spread of the
+    pure pixels is read from the far side of the mode only (where no mixture lies),
+    and pixels more than HAIR_CORE_SIGMAS of it on the skin side are dropped. With no
+    mixture nothing (beyond noise tails) is dropped, so the centre is not biased.
+    """
+    projection = (hair_lab - skin_lab) @ direction
+    mode = _half_sample_mode(projection)
+    far_side = projection[projection >= mode] - mode
+    # The far side is half-normal about the mode: its median is 0.6745 σ = σ / 1.4826.
+    sigma = MAD_TO_SIGMA * float(np.median(far_side)) if len(far_side) else 0.0
+    sigma = max(sigma, SPREAD_FLOOR)
+    return projection >= mode - HAIR_CORE_SIGMAS * sigma
+
+
 def _check_segmentation(rgb, seg) -> None:
     if not isinstance(seg, Segmentation):
         raise SettingsError(f"seg must be a Segmentation; got {type(seg).__name__}")
@@ -306,8 +340,7 @@ def estimate_hair(rgb: np.ndarray, seg: Segmentation) -> ToneEstimate | None:
         axis = hair_median - skin_median
         separation = float(np.linalg.norm(axis))
         if separation >= HAIR_CORE_MIN_SEPARATION:
-            projection = (hair_lab - skin_median) @ (axis / separation)
-            core = projection >= np.quantile(projection, HAIR_CORE_FRACTION)
+            core = _hair_core(hair_lab, skin_median, axis / separation)
             if np.count_nonzero(core) >= MIN_PIXELS:
                 hair_rgb, hair_lab = hair_rgb[core], hair_lab[core]
     return _tone_of_pixels(hair_rgb, hair_lab, grey_fraction)

@@ -418,9 +418,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.n < 1 or args.workers < 1:
         parser.error(f"--n and --workers must be ≥ 1; got {args.n} and {args.workers}")
     start = time.perf_counter()
+    total = args.n * len(args.conditions)
+    step = max(1, total // 20)
+
+    def progress(done: int) -> None:  # to stderr, so stdout stays the table
+        if done % step == 0 or done == total:
+            print(f"{done}/{total} photos, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+
     results = run_evaluation(
         args.n, args.seed, workers=args.workers, conditions=args.conditions,
-        size=tuple(args.size) if args.size else None,
+        size=tuple(args.size) if args.size else None, progress=progress,
     )  # fmt: skip
     summary = summarise(results)
     print(format_table(summary))

@@ -9,8 +9,10 @@
 2. **Decode**, at reduced size where the format allows it: a JPEG is decoded by
    libjpeg straight to 1/2, 1/4 or 1/8 scale (DCT-domain scaling, Pillow's
    ``Image.draft``) when that still leaves at least ``max_side`` pixels on the long
-   side. ``benchmarks/decode.py`` measures the gain (12 MP JPEG to 1600 px: about
-   half the time of a full decode plus resize).
+   side. ``benchmarks/decode.py`` measures the gain: a 12 MP q90 JPEG to 1600 px
+   costs about half the CPU time of a full decode plus area resize, and the same
+   as OpenCV's ``IMREAD_REDUCED_COLOR_2``. Pillow is used because OpenCV's
+   decoder drops embedded ICC profiles, and one path then serves every format.
 3. **Normalise the pixel format**: 16-bit samples are rounded to 8 bits
    (``round(v * 255 / 65535)``, not truncated to the high byte); alpha is
    composited over **white** (a design choice: transparent areas of a screenshot or
@@ -18,16 +20,20 @@
    for hair or scalp); palette, grey and CMYK images become RGB.
 4. **Colour-manage**: an embedded ICC profile (JPEG APP2, PNG iCCP, TIFF, WebP,
    HEIF ``colr``) is converted to sRGB with LittleCMS through :mod:`PIL.ImageCms`,
-   rendering intent **relative colorimetric**: the measurement wants colorimetric
-   values, with the source white mapped to sRGB white (ICC.1:2010, §6.2.2 and
-   Annex A; perceptual is not defined for matrix/TRC display profiles such as
-   Display P3 and falls back to colorimetric anyway). Images without a profile
-   are assumed to be sRGB (the web default, IEC 61966-2-1).
-5. **Orient** by the EXIF orientation tag (``0x0112``, EXIF 2.32 §4.6.5) so the
+   rendering intent **media-relative colorimetric** (ICC.1:2010, "Rendering
+   intents"): a measurement wants colorimetric values, with the source white
+   mapped to sRGB white; perceptual intent is a gamut-compression choice for
+   pictures, not for measuring. (A matrix/TRC profile such as Display P3 holds a
+   single colorimetric transform, so for iPhone photos the intents coincide.)
+   Out-of-gamut colours are clipped. The transform runs at working size, after
+   the resize. Images without a profile are assumed to be sRGB (the web
+   default, IEC 61966-2-1).
+5. **Orient** by the EXIF orientation tag (``0x0112``, Exif 2.32 / TIFF 6.0) so the
    result looks like the photo did on the phone; HEIF orientation is applied by
    libheif itself (``irot``/``imir`` boxes) and is reported, not re-applied.
-6. **Resize** with area averaging (``cv2.INTER_AREA``) so the long side is at most
-   ``max_side``; no side becomes smaller than 1 pixel.
+6. **Resize** with area averaging (``cv2.INTER_AREA``) so the long side is at
+   most ``max_side``; no side becomes smaller than 1 pixel. (This runs before
+   steps 4 and 5, in the stored orientation: the cheapest order.)
 
 Multi-frame files (TIFF pages, animated GIF/WebP) use their first frame; the
 fact is recorded in :attr:`LoadedImage.notes`.
@@ -35,22 +41,27 @@ fact is recorded in :attr:`LoadedImage.notes`.
 Errors are :class:`shade_match.errors.ImageLoadError` subclasses whose message
 names the source and says what was expected and what was found. Pillow's own
 warnings (decompression-bomb warning, corrupt EXIF, ...) never escape as Python
-warnings; the ones that matter are recorded in :attr:`LoadedImage.notes`.
+warnings; the ones that matter are recorded in :attr:`LoadedImage.notes`. (This
+uses :class:`warnings.catch_warnings`, which changes process-wide filters for
+the duration of the call: parallel loading should use processes, not threads.)
 
-Known limit: libjpeg treats *some* corruption inside the entropy-coded data (a
-bad Huffman code, a marker where data should be) as a warning, fills the rest of
-the image and carries on; Pillow (like OpenCV) does not expose that warning, so
-such a file decodes to a partly wrong image instead of raising. Truncated files,
-corrupt tables and stream errors are detected.
+Known limits (of the decoders, not checked here): libjpeg treats *some*
+corruption inside the entropy-coded data (a bad Huffman code, a marker where
+data should be) as a warning, fills the rest of the image and carries on, and
+Pillow (like OpenCV) does not expose that warning; likewise a PNG whose
+compressed stream ends cleanly but early decodes with the missing rows black.
+Such files load as partly wrong images instead of raising. Files cut short,
+corrupt Huffman tables and broken streams are detected.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import io
 import os
+import stat
 import warnings
-import dataclasses
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -69,18 +80,20 @@ from shade_match.results import ImageInfo
 
 __all__ = ["LoadedImage", "load_image", "DEFAULT_MAX_PIXELS", "DEFAULT_MAX_SIDE", "SUPPORTED_FORMATS"]
 
-#: Longest side of the working image, in pixels. A design choice: at 1600 px a
-#: 12 MP phone photo of a scalp still shows single hairs as 1–2 px lines, and the
-#: JPEG decode is about 2× faster than full size (benchmarks/decode.py).
+#: Longest side of the working image, in pixels. A design choice: 1600 px keeps a
+#: 12 MP (4000 × 3000) phone photo at 40 % of its linear size, and a JPEG of that
+#: size then decodes at 1/2 scale, in about 55–65 % of the CPU time of a full
+#: decode plus resize (benchmarks/decode.py).
 DEFAULT_MAX_SIDE = 1600
 
 #: Largest image accepted, in pixels: 2 × Pillow's default ``Image.MAX_IMAGE_PIXELS``
 #: (89,478,485), the size above which Pillow itself refuses to open a file
 #: (``DecompressionBombError``), so a larger default could never be reached. It
 #: admits 108 MP phone photos (12000 × 9000, Samsung ISOCELL HM-series sensors) and
-#: 100 MP medium-format files; 200 MP full-resolution phone files (16320 × 12240)
-#: are refused with a message asking for a smaller export. A decoded image of this
-#: size needs at most ~540 MB as 8-bit RGB (JPEGs are decoded at reduced scale).
+#: 100 MP medium-format files (Fujifilm GFX100, 11648 × 8736); 200 MP full-resolution
+#: phone files (about 16300 × 12200) are refused with a message asking for a
+#: smaller export. A decoded image of this size needs at most ~540 MB as 8-bit
+#: RGB (JPEGs are decoded at reduced scale).
 DEFAULT_MAX_PIXELS = 178_956_970
 
 #: Formats the loader opens (Pillow format names; each is tested). Pillow is
@@ -89,7 +102,7 @@ DEFAULT_MAX_PIXELS = 178_956_970
 #: Multi-picture JPEGs (MPO, written by some cameras) open as JPEG and report "MPO".
 SUPPORTED_FORMATS = ("JPEG", "PNG", "HEIF", "AVIF", "TIFF", "WEBP", "BMP", "GIF")
 
-_EXIF_ORIENTATION = 0x0112  # EXIF 2.32, tag 274
+_EXIF_ORIENTATION = 0x0112  # Exif 2.32 / TIFF 6.0, tag 274 "Orientation"
 
 # First bytes of the formats we read, to tell "not an image" from "an image whose
 # header is broken" when Pillow cannot identify a file.
@@ -196,19 +209,40 @@ def _sniff_format(head: bytes) -> str | None:
     return None
 
 
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "named pipe (FIFO)"), (stat.S_ISSOCK, "socket"),
+                       (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
 def _is_positive_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
 
 
-def _read_source(source, name: str | None) -> tuple[bytes, str]:
-    """Return the file's bytes and the name to use in messages."""
+def _open_source(source, name: str | None) -> tuple[BinaryIO, str, int]:
+    """Return a seekable binary stream, the name to use in messages, and the size in bytes.
+
+    A path is opened, not read: Pillow then reads only the header before the
+    pixel-limit check, so a huge non-image file is refused without reading it.
+    The caller closes the stream.
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), name or "<bytes>"
+        data = bytes(source)
+        return io.BytesIO(data), name or "<bytes>", len(data)
     if isinstance(source, (str, os.PathLike)):
         label = name or os.fspath(source)
         try:
-            with open(source, "rb") as handle:
-                return handle.read(), label
+            info = os.stat(source)
+            if stat.S_ISDIR(info.st_mode):
+                raise ImageLoadError(label, "expected an image file, but this is a directory")
+            if not stat.S_ISREG(info.st_mode):
+                # Reading a named pipe could block for ever; devices never end.
+                kind = _file_kind(info.st_mode)
+                raise NotAnImageError(label, f"expected a regular image file, but this is a {kind}")
+            handle = open(source, "rb")  # noqa: SIM115 - closed by load_image
+            return handle, label, os.fstat(handle.fileno()).st_size
         except IsADirectoryError:
             raise ImageLoadError(label, "expected an image file, but this is a directory") from None
         except FileNotFoundError:
@@ -225,8 +259,10 @@ def _read_source(source, name: str | None) -> tuple[bytes, str]:
         label = name or str(getattr(source, "name", "<stream>"))
         data = source.read()
         if not isinstance(data, (bytes, bytearray)):
-            raise ImageLoadError(label, f"expected a binary file object, but read() returned {type(data).__name__}")
-        return bytes(data), label
+            raise ImageLoadError(
+                label, f"expected a binary file object, but read() returned {type(data).__name__}"
+            )
+        return io.BytesIO(data), label, len(data)
     raise ImageLoadError(
         str(name or "<unknown>"),
         f"expected a path, bytes or a binary file object, but received {type(source).__name__}",
@@ -236,7 +272,7 @@ def _read_source(source, name: str | None) -> tuple[bytes, str]:
 def _orient(array: np.ndarray, orientation: int) -> np.ndarray:
     """Turn a stored image upright per its EXIF orientation.
 
-    Orientation values (EXIF 2.32 §4.6.5, tag 0x0112) say how the stored rows
+    Orientation values (Exif 2.32 / TIFF 6.0 tag 274 = 0x0112) say how the stored rows
     and columns are to be displayed: 2 mirror, 3 rotate 180°, 4 flip, 5
     transpose, 6 rotate 90° clockwise, 7 transverse, 8 rotate 90° anticlockwise.
     OpenCV's flip/rotate/transpose copy several times faster than a contiguous
@@ -305,14 +341,21 @@ def _is_16bit(image) -> bool:
     return False
 
 
-def _decode_16bit(data: bytes, label: str) -> np.ndarray:
+def _decode_16bit(stream: BinaryIO, label: str) -> np.ndarray:
     """Decode a 16-bit PNG/TIFF with OpenCV (Pillow keeps only the high byte of
-    16-bit RGB) and return 8-bit RGB, alpha composited over white."""
+    16-bit RGB) and return 8-bit RGB, alpha composited over white.
+
+    ``IMREAD_UNCHANGED`` keeps 16 bits and does *not* apply EXIF orientation
+    (OpenCV's imread flags), so orientation is applied once, by the caller.
+    """
     import cv2
 
-    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    stream.seek(0)
+    decoded = cv2.imdecode(np.frombuffer(stream.read(), np.uint8), cv2.IMREAD_UNCHANGED)
     if decoded is None:
-        raise TruncatedImageError(label, "expected a complete 16-bit image, but its pixel data could not be decoded")
+        raise TruncatedImageError(
+            label, "expected a complete 16-bit image, but its pixel data could not be decoded"
+        )
     maximum = 65535 if decoded.dtype == np.uint16 else 255
     if decoded.ndim == 2:
         decoded = decoded[..., None]
@@ -466,22 +509,47 @@ def load_image(
     if not _is_positive_int(max_pixels):
         raise SettingsError(f"max_pixels: expected a positive integer, but received {max_pixels!r}")
 
-    data, label = _read_source(source, name)
-    if not data:
-        raise EmptyFileError(label, "expected image data, but the file is empty (0 bytes)")
+    notes: list[str] = []
+    stream, label, size = _open_source(source, name)
+    with stream:
+        if size == 0:
+            raise EmptyFileError(label, "expected image data, but the file is empty (0 bytes)")
+        head = stream.read(32)
+        stream.seek(0)
+        loaded, caught = _open_and_decode(stream, head, size, label, max_side, max_pixels, notes)
 
+    from PIL import Image
+
+    for warning in caught:
+        if issubclass(warning.category, Image.DecompressionBombWarning):
+            continue  # our own max_pixels check already ran
+        notes.append(f"decoder warning: {warning.message}")
+    if notes:
+        loaded = dataclasses.replace(loaded, notes=tuple(notes))
+    return loaded
+
+
+def _open_and_decode(
+    stream: BinaryIO,
+    head: bytes,
+    size: int,
+    label: str,
+    max_side: int | None,
+    max_pixels: int,
+    notes: list[str],
+):
+    """Open the header, check it, decode; returns ``(LoadedImage, recorded warnings)``."""
     from PIL import Image, UnidentifiedImageError
 
-    sniffed = _sniff_format(data[:32])
+    sniffed = _sniff_format(head)
     _register_heif()  # once per process, on first use; HEIF brands vary too much to sniff reliably
 
-    notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         # Recording (not ignoring) keeps Pillow's warnings out of the caller's
         # warning filters while letting us turn the useful ones into notes.
         warnings.simplefilter("always")
         try:
-            image = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
+            image = Image.open(stream, formats=SUPPORTED_FORMATS)
         except Image.DecompressionBombError as exc:
             raise ImageTooLargeError(
                 label, f"expected at most {max_pixels:,} pixels, but Pillow refused the image as too large ({exc})"
@@ -494,23 +562,15 @@ def load_image(
             raise NotAnImageError(
                 label,
                 f"expected one of {', '.join(SUPPORTED_FORMATS)}, but the data starts with "
-                f"{_describe_first_bytes(data[:16])} ({len(data):,} bytes)",
+                f"{_describe_first_bytes(head[:16])} ({size:,} bytes)",
             ) from None
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise TruncatedImageError(
                 label, f"expected a readable {sniffed or 'image'} header, but reading it failed: {exc}"
             ) from None
-
         with image:
-            loaded = _decode(image, data, label, max_side, max_pixels, notes)
-
-    for warning in caught:
-        if issubclass(warning.category, Image.DecompressionBombWarning):
-            continue  # our own max_pixels check already ran
-        notes.append(f"decoder warning: {warning.message}")
-    if notes:
-        loaded = dataclasses.replace(loaded, notes=tuple(notes))
-    return loaded
+            loaded = _decode(image, stream, label, max_side, max_pixels, notes)
+    return loaded, caught
 
 
 def _read_orientation(image, image_format: str, notes: list[str]) -> tuple[int, int]:
@@ -532,7 +592,7 @@ def _read_orientation(image, image_format: str, notes: list[str]) -> tuple[int, 
 
 
 def _decode(
-    image, data: bytes, label: str, max_side: int | None, max_pixels: int, notes: list[str]
+    image, stream: BinaryIO, label: str, max_side: int | None, max_pixels: int, notes: list[str]
 ) -> LoadedImage:
     from PIL import Image
 
@@ -564,7 +624,7 @@ def _decode(
         image.load()  # decode now, so truncation surfaces here and not in getexif()
         orientation, apply_orientation = _read_orientation(image, image_format, notes)
         if is_16bit:
-            pixels, mode = _decode_16bit(data, label), "RGB"
+            pixels, mode = _decode_16bit(stream, label), "RGB"
             notes.append("16-bit samples rounded to 8-bit")
         elif image.mode == "F":
             raise UnsupportedImageError(

@@ -107,7 +107,7 @@ SUGGEST_MIN_AREA_FRACTION = 0.002
 #: Half-width of the local skin median's window, as a fraction of the image's short
 #: side. Design choice: much wider than a scar band so the scar stays a minority of
 #: the window, small enough to follow lighting fall-off across the head.
-LOCAL_SKIN_SIGMA_FRACTION = 0.08
+LOCAL_SKIN_WINDOW_FRACTION = 0.08
 
 CAVEATS = (
     "Scar tissue takes pigment unevenly and may need more sessions than the rest of the "
@@ -125,8 +125,8 @@ class ScarMeasurement:
     Attributes
     ----------
     scar_lab, surrounding_lab : Lab
-        Robust centre (per-channel median in linear light) of the scar pixels and of
-        the ring of skin around it, CIELAB D65.
+        Robust centre (per-channel median in linear light, on the strand-free image)
+        of the scar's inner pixels and of the ring of skin around it, CIELAB D65.
     delta_e : float
         CIEDE2000 between the two.
     lightness_difference : float
@@ -143,7 +143,8 @@ class ScarMeasurement:
     pixel_count, ring_pixel_count : int
     caveats : tuple of str
     mask : ndarray of bool, shape (H, W)
-        The scar pixels measured (for overlays; not serialised).
+        The scar region (drawn, found inside the drawn rectangle, or suggested), for
+        overlays; not serialised.
     """
 
     scar_lab: Lab
@@ -271,7 +272,7 @@ def _local_skin_median(strand_free: np.ndarray, candidates: np.ndarray) -> np.nd
 
     Pixels outside ``candidates`` are first set to the candidates' overall median
     (so the background does not bleed in at the scalp's edge); the window is
-    ``2 · LOCAL_SKIN_SIGMA_FRACTION`` of the short side, run at ``_REFERENCE_SIDE``
+    ``2 · LOCAL_SKIN_WINDOW_FRACTION`` of the short side, run at ``_REFERENCE_SIDE``
     px for speed. A median ignores a scar band and leftover hair that cover less than
     half of its window, where a mean would be pulled by them.
     """
@@ -282,20 +283,44 @@ def _local_skin_median(strand_free: np.ndarray, candidates: np.ndarray) -> np.nd
     factor = min(1.0, _REFERENCE_SIDE / min(shape))
     small_size = (max(1, round(shape[1] * factor)), max(1, round(shape[0] * factor)))
     small = cv2.resize(filled, small_size, interpolation=cv2.INTER_AREA)
-    window = max(3, int(round(2 * LOCAL_SKIN_SIGMA_FRACTION * min(small.shape[:2]))) | 1)
+    window = max(3, int(round(2 * LOCAL_SKIN_WINDOW_FRACTION * min(small.shape[:2]))) | 1)
     reference = cv2.medianBlur(small, window)
     reference = cv2.resize(reference, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return reference.astype(np.float32) / np.float32(255.0)
 
 
 def _difference_from_local_skin(strand_free: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Candidate pixels whose ΔE00 to the local skin median exceeds :data:`SUGGEST_DELTA_E`."""
-    reference = _local_skin_median(strand_free, candidates)
-    lab = colour.image_to_lab_fast(strand_free)
+    """Candidate pixels whose ΔE00 to the local skin median exceeds :data:`SUGGEST_DELTA_E`.
+
+    Computed at a short side of at most ``_FLAG_SIDE`` px (speed: CIEDE2000 per pixel is
+    the costly step) and brought back to full size; a scar band stays several pixels
+    wide there.
+    """
+    shape = candidates.shape
+    factor = min(1.0, _FLAG_SIDE / min(shape))
+    if factor < 1.0:
+        size = (max(1, round(shape[1] * factor)), max(1, round(shape[0] * factor)))
+        small_rgb = cv2.resize(strand_free, size, interpolation=cv2.INTER_AREA)
+        small_candidates = cv2.resize(candidates.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    else:
+        small_rgb, small_candidates = strand_free, candidates
+    if not small_candidates.any():
+        return np.zeros(shape, bool)
+    reference = _local_skin_median(small_rgb, small_candidates)
+    lab = colour.image_to_lab_fast(small_rgb)
     reference_lab = colour.image_to_lab_fast(reference)
-    difference = np.zeros(candidates.shape, np.float32)
-    difference[candidates] = colour.delta_e(lab[candidates], reference_lab[candidates]).astype(np.float32)
-    return candidates & (difference > SUGGEST_DELTA_E)
+    difference = np.zeros(small_candidates.shape, np.float32)
+    difference[small_candidates] = colour.delta_e(
+        lab[small_candidates], reference_lab[small_candidates]
+    ).astype(np.float32)
+    flagged = (difference > SUGGEST_DELTA_E).astype(np.uint8)
+    if factor < 1.0:
+        flagged = cv2.resize(flagged, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return candidates & flagged.astype(bool)
+
+
+#: Short side at which pixels are compared with the local skin (speed; design choice).
+_FLAG_SIDE = 360
 
 
 def suggest_scar_mask(rgb: np.ndarray, seg) -> np.ndarray:
@@ -304,7 +329,7 @@ def suggest_scar_mask(rgb: np.ndarray, seg) -> np.ndarray:
     1. Remove hair strands with a median filter (:data:`STRAND_FILTER_FRACTION`):
        strands are thinner than a scar band.
     2. Flag scalp pixels (not glare/shadow/reference) whose ΔE00 to the local skin
-       (a wide median of the surrounding scalp, window 2 × :data:`LOCAL_SKIN_SIGMA_FRACTION`
+       (a wide median of the surrounding scalp, window 2 × :data:`LOCAL_SKIN_WINDOW_FRACTION`
        of the short side) exceeds :data:`SUGGEST_DELTA_E`.
     3. Keep the largest connected component (after an opening by a disc as wide as
        the strand filter, which removes leftover hair clumps) that is at least

@@ -157,6 +157,15 @@ SEED_NEIGHBOURHOOD_FRACTION = 0.02
 #: faint or too dense to resolve one by one); textured pixels qualify whatever the
 #: density. A choice: 3 % of the window keeps bare skin far from any strand out.
 REGION_SEED_DENSITY_MIN = 0.03
+#: Class centres (CIELAB) closer than this to the skin centre are not a hair class. A
+#: choice: ~4 JND; hair that close to the skin colour cannot be told from it by colour.
+CLASS_MIN_SEPARATION = 10.0
+#: The skin centre starts this far (L*) on the skin's side of the main hair colour, and
+#: a second hair polarity needs this share of the seeds (unless grey/white). Choices:
+#: 12 L* is twice the dark-line contrast threshold; a fifth of the seeds is more than
+#: the glints and skin wedges a single polarity of hair leaves.
+SKIN_INIT_MARGIN_L = 12.0
+SECONDARY_MIN_SHARE = 0.2
 #: Lloyd iterations and pixel budget of the class-centre refinement (speed choices;
 #: the centres settle in 3–5 iterations on the dataset photos).
 REFINE_ITERATIONS = 6
@@ -556,8 +565,42 @@ def _refine_centres(lab_pixels: np.ndarray, centres: dict[str, np.ndarray]) -> d
     return {n: current[k] for k, n in enumerate(names)}
 
 
-def _class_centres(lab_pixels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name: np.median(px, axis=0) for name, px in lab_pixels.items() if len(px) >= 20}
+def _initial_centres(lab, away_from_seeds, dark_seed, light_seed) -> dict[str, np.ndarray]:
+    """Starting CIELAB centres of the skin and hair classes.
+
+    The main hair class is the polarity with more seeds. By what a line detector finds,
+    dark strands are darker than the skin around them (light strands lighter), so the
+    skin centre starts from the pixels away from any strand that are on the skin's side
+    of the main hair colour by SKIN_INIT_MARGIN_L — unresolved hair (a large smooth dark
+    region of black hair) would otherwise pull it. The other polarity is a class of its
+    own only when it holds SECONDARY_MIN_SHARE of the seeds or looks grey/white; else
+    its few seeds are glints or skin wedges between strands.
+    """
+    dark_px, light_px = int(np.count_nonzero(dark_seed)), int(np.count_nonzero(light_seed))
+    main, other = ("dark", "light") if dark_px >= light_px else ("light", "dark")
+    seeds = {"dark": dark_seed, "light": light_seed}
+    centres = {}
+    main_lab = np.median(lab[seeds[main]], axis=0)
+    centres[main] = main_lab
+    other_px = lab[seeds[other]]
+    if len(other_px) >= 20:
+        other_lab = np.median(other_px, axis=0)
+        other_grey = (
+            other == "light"
+            and np.hypot(other_lab[1], other_lab[2]) < GREY_HAIR_MAX_CHROMA
+            and other_lab[0] > GREY_HAIR_MIN_L
+        )
+        if len(other_px) >= SECONDARY_MIN_SHARE * (dark_px + light_px) or other_grey:
+            centres[other] = other_lab
+    lightness = lab[..., 0]
+    if main == "dark":
+        skin_side = away_from_seeds & (lightness >= main_lab[0] + SKIN_INIT_MARGIN_L)
+    else:
+        skin_side = away_from_seeds & (lightness <= main_lab[0] - SKIN_INIT_MARGIN_L)
+    skin_pixels = lab[skin_side] if np.count_nonzero(skin_side) >= 50 else lab[away_from_seeds]
+    if len(skin_pixels) >= 20:
+        centres["skin"] = np.median(skin_pixels, axis=0)
+    return centres
 
 
 def segment(
@@ -662,22 +705,37 @@ def segment(
         seeds = dark_seed | light_seed
         hair = seeds.copy()
         seed_density = _upsample_float(_pooled(seeds, small_shape), shape)
-        candidates_mask = usable & ~seeds & ((seed_density >= REGION_SEED_DENSITY_MIN) | ~smooth)
+        very_dark = lightness <= SHADOW_L_FRACTION * skin_l_ref  # shadow or dark hair: decided below
+        candidates_mask = usable & ~seeds & (
+            (seed_density >= REGION_SEED_DENSITY_MIN) | ~smooth | very_dark
+        )
         gap = max(1, round(SKIN_HAIR_GAP_PX * max(height, width) / 1000))
         away_from_seeds = usable & ~cv2.dilate(seeds.astype(np.uint8), _disc(2 * gap + 1)).astype(bool)
-        centres = _class_centres(
-            {"skin": lab[away_from_seeds], "dark": lab[dark_seed], "light": lab[light_seed]}
-        )
+        centres = _initial_centres(lab, away_from_seeds, dark_seed, light_seed)
         if candidates_mask.any() and "skin" in centres and len(centres) > 1:
             centres = _refine_centres(lab[usable], centres)
-            candidates = lab[candidates_mask]
+            # A "hair" class whose colour is the skin's (glints on skin, skin between
+            # strands) is skin.
+            centres = {
+                n: c for n, c in centres.items()
+                if n == "skin" or np.linalg.norm(c - centres["skin"]) >= CLASS_MIN_SEPARATION
+            }
+        if "skin" in centres and len(centres) > 1:
+            # Seeds and candidates alike are hair when their colour is nearest a hair
+            # class: skin wedges between crossing strands and strand edges are not.
+            classify = candidates_mask | seeds
+            pixels = lab[classify]
             names = list(centres)
             distances = np.stack(
-                [np.linalg.norm(candidates - centres[n], axis=1) for n in names], axis=1
+                [np.linalg.norm(pixels - centres[n], axis=1) for n in names], axis=1
             )
-            region_hair = np.zeros(shape, dtype=bool)
-            region_hair[candidates_mask] = np.argmin(distances, axis=1) != names.index("skin")
-            hair |= region_hair
+            hair = np.zeros(shape, dtype=bool)
+            hair[classify] = np.argmin(distances, axis=1) != names.index("skin")
+        elif "skin" in centres:
+            hair = np.zeros(shape, dtype=bool)  # every hair class was the skin's colour
+        hair_px = int(np.count_nonzero(hair))
+        if hair_px < max(MIN_HAIR_SEED_PX, MIN_HAIR_SEED_FRACTION * scalp_px):
+            hair = np.zeros(shape, dtype=bool)
 
     # Deep shadow: dark, smooth and not hair.
     shadow = (lightness <= SHADOW_L_FRACTION * skin_l_ref) & smooth & ~hair & scalp & ~reference

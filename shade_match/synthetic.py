@@ -20,7 +20,9 @@ The physics, in the order it is applied
 3. **Hair** is anti-aliased curved strands (curves drawn with OpenCV at 3–4×
    supersampling and area-averaged down), each strand with its own
    width, length, direction and a colour jitter that is symmetric in log-reflectance
-   around the base colour. The **true hair colour** is the base colour of the
+   around the base colour. Where strands overlap a pixel shows the coverage-weighted
+   mean of their colours (the expectation over random stacking orders), so the
+   result does not depend on drawing order. The **true hair colour** is the base colour of the
    pigmented strands (``hair_lab``): the colour of the median pigmented strand, which
    is what an SMP practitioner matches. Grey/white strands have their own colour
    (``grey_lab``) and are counted by ``grey_fraction``; they are *not* part of the
@@ -30,9 +32,14 @@ The physics, in the order it is applied
    region of many sub-pixel strands (0.35–1.1 px wide). Where the hair is dense the
    strands overlap until a pixel is all hair, so the strand colour is visible; where
    it thins, pixels mix hair and skin and look lighter. The truth stays the strand
-   colour; the mixture a perfect segmenter would see (mean linear colour of the
-   ``hair_mask`` pixels on a clean render) is reported separately as
+   colour; the mixture a perfect segmenter would see (mean linear reflectance of the
+   ``hair_mask`` pixels not dominated by grey strands) is reported separately as
    ``mixed_hair_lab`` so the cost of mixing can be told apart from analysis error.
+   The head is an ellipse on a background, with ears, and in half of the photos a neck
+   (skin that is not scalp) and a shirt; the hair is densest on the sides and back
+   around a bald crown of random size (Norwood-like, none to a thin horseshoe).
+   **Strand scale** (``scale="strand"``): a close-up where the frame is scalp (30 %
+   with the head's edge against a background), strands 2–8 px wide, stubble or longer.
 5. **Light** at every pixel = illuminant(CCT) × exposure × shading. The illuminant
    is a CCT on the CIE daylight locus (≥ 4000 K) or the Planckian locus (< 4000 K),
    converted to linear sRGB and normalised to luminance Y = 1 (auto-exposure meters
@@ -42,7 +49,8 @@ The physics, in the order it is applied
    card and chart are held beside the scalp: they get light 1 × a tilt factor in
    [0.95, 1.05] (a design choice; a card in a different light cannot correct).
 6. **Glare**: specular blobs that add the illuminant's own colour (dielectric
-   highlights keep the light's colour; Shafer's dichromatic model, 1985).
+   highlights keep the light's colour; Shafer's dichromatic model, 1985 [8]). The
+   card or chart is kept out of the glare.
 7. **Camera**: ``white_balanced=True`` divides by the illuminant times a small gain
    error ``wb_gain_error`` (an imperfect auto white balance); otherwise the camera is
    fixed to D65 (it divides by the D65 white), so a cast remains. The camera then
@@ -69,8 +77,9 @@ References
 .. [5] A. Chardon, I. Cretois, C. Hourseau, "Skin colour typology and suntanning
    pathways", Int. J. Cosmet. Sci. 13:191–208, 1991 (ITA°); S. Del Bino, F. Bernerd,
    "Variations in skin colour and the biological consequences of ultraviolet
-   radiation exposure", Br. J. Dermatol. 169 (Suppl. 3):33–40, 2013 (skin L*, b*
-   ranges: L* ≈ 25–75, b* ≈ 5–30 across ITA° −60…+70 measured in vivo).
+   radiation exposure", Br. J. Dermatol. 169 (Suppl. 3):33–40, 2013 (in vivo skin
+   colour spans ITA° about −60…+70; the L*/b* ranges drawn here are a design choice
+   around that span — the paper's exact tables were not available to check).
 .. [6] Named hair colours from collectedwebs.com/art/colors/hair/ as cited in
    ubik23/charactercreator ``src/constants/palettes/DefaultHairColors.ts``.
 .. [7] X-Rite (2016), ColorChecker Classic "after November 2014" values; the 8-bit
@@ -552,10 +561,6 @@ def _rng(rng_or_seed) -> np.random.Generator:
     raise SettingsError(
         f"rng_or_seed must be an int seed or a numpy Generator; got {type(rng_or_seed).__name__}"
     )
-
-
-def _tup(values) -> tuple[float, float, float]:
-    return (float(values[0]), float(values[1]), float(values[2]))
 
 
 def _draw_skin_lab(rng: np.random.Generator, monk_range=(1, 10)) -> tuple[float, float, float]:

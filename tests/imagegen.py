@@ -15,7 +15,7 @@ a file must be *broken* in a specific way, by editing real encoder output:
 - :func:`make_corrupt_huffman_jpeg` breaks the Huffman table (DHT segment) so libjpeg
   reports "bogus Huffman table definition" (a fatal libjpeg error).
 - :func:`display_p3_icc_profile` writes an ICC v2 matrix/TRC profile byte by byte
-  (ICC.1:2001-04 layout) from the Display P3 primaries; colour-science is *not*
+  (ICC.1 v2 layout) from the Display P3 primaries; colour-science is *not*
   used, so tests can use colour-science as an independent oracle.
 
 Nothing here registers plug-ins with Pillow (pillow-heif is used through its own
@@ -44,6 +44,8 @@ __all__ = [
     "make_jpeg",
     "make_png",
     "make_png16",
+    "make_tiff16",
+    "make_mpo",
     "make_grey_png",
     "make_grey_alpha_png",
     "make_palette_png",
@@ -62,7 +64,7 @@ __all__ = [
     "jpeg_bytes",
 ]
 
-EXIF_ORIENTATION_TAG = 0x0112  # TIFF/EXIF tag 274, "Orientation" (EXIF 2.32, table 4)
+EXIF_ORIENTATION_TAG = 0x0112  # TIFF/Exif tag 274, "Orientation"
 
 PathArg = str | PathLike[str]
 
@@ -140,8 +142,8 @@ def rgb_icc_profile(
     """Build an ICC v2.1 RGB display profile (matrix/TRC) with the sRGB tone curve.
 
     The colorants are the RGB→XYZ matrix of the primaries (SMPTE RP 177 method),
-    adapted from ``white_xy`` to the ICC PCS white D50 with the Bradford transform,
-    as ICC.1 (Annex E) requires for display profiles. The tone curve is the sRGB
+    adapted from ``white_xy`` to the ICC PCS white D50 with the Bradford transform
+    (the chromatic adaptation ICC v4 recommends for display profiles). The tone curve is the sRGB
     piecewise curve (IEC 61966-2-1) as a ``parametricCurveType`` function 3.
 
     Returns
@@ -154,7 +156,7 @@ def rgb_icc_profile(
     scale = np.linalg.solve(primaries, white)
     rgb_to_xyz = primaries * scale  # columns: X, Y, Z of R, G, B at full drive
     bradford = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
-    d50 = np.array([0.9642, 1.0, 0.8249])  # ICC PCS illuminant (ICC.1, 7.2.16)
+    d50 = np.array([0.9642, 1.0, 0.8249])  # ICC profile connection space illuminant (D50)
     cone_gain = (bradford @ d50) / (bradford @ white)
     adapt = np.linalg.inv(bradford) @ np.diag(cone_gain) @ bradford
     colorants = adapt @ rgb_to_xyz
@@ -243,18 +245,50 @@ def make_png(path: PathArg, rgb: np.ndarray, *, icc: bytes | None = None,
     return path
 
 
-def make_png16(path: PathArg, rgb16: np.ndarray) -> Path:
-    """Write a 16-bit PNG from ``(H, W, 3)`` or ``(H, W, 4)`` uint16 RGB(A) or ``(H, W)`` grey (OpenCV encoder)."""
-    path = Path(path)
+def _encode16(extension: str, rgb16: np.ndarray) -> bytes:
     rgb16 = np.asarray(rgb16)
     if rgb16.dtype != np.uint16:
-        raise TypeError(f"make_png16 expects uint16, got {rgb16.dtype}")
+        raise TypeError(f"16-bit writers expect uint16, got {rgb16.dtype}")
     if rgb16.ndim == 3:
         code = cv2.COLOR_RGB2BGR if rgb16.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
         rgb16 = cv2.cvtColor(rgb16, code)
-    ok, encoded = cv2.imencode(".png", rgb16)
+    ok, encoded = cv2.imencode(extension, rgb16)
     assert ok
-    path.write_bytes(encoded.tobytes())
+    return encoded.tobytes()
+
+
+def _png_with_chunks(png: bytes, chunks: list[tuple[bytes, bytes]]) -> bytes:
+    """Insert ancillary chunks right after IHDR (before any IDAT)."""
+    ihdr_end = 8 + 4 + 4 + 13 + 4  # signature, length, type, IHDR data, CRC
+    return png[:ihdr_end] + b"".join(_png_chunk(kind, data) for kind, data in chunks) + png[ihdr_end:]
+
+
+def make_png16(path: PathArg, rgb16: np.ndarray, *, exif_orientation: int | None = None,
+               icc: bytes | None = None) -> Path:
+    """Write a 16-bit PNG from ``(H, W, 3)`` or ``(H, W, 4)`` uint16 RGB(A) or ``(H, W)`` grey
+    (OpenCV encoder), optionally with an eXIf chunk (orientation) and an iCCP chunk."""
+    path = Path(path)
+    chunks = []
+    if icc is not None:
+        chunks.append((b"iCCP", b"icc\0\0" + zlib.compress(icc)))  # name, NUL, method 0, zlib data
+    if exif_orientation is not None:
+        chunks.append((b"eXIf", _exif_bytes(exif_orientation).removeprefix(b"Exif\0\0")))  # PNG: bare TIFF header
+    path.write_bytes(_png_with_chunks(_encode16(".png", rgb16), chunks))
+    return path
+
+
+def make_tiff16(path: PathArg, rgb16: np.ndarray) -> Path:
+    """Write a 16-bit TIFF (OpenCV encoder) from uint16 RGB(A) or grey."""
+    path = Path(path)
+    path.write_bytes(_encode16(".tiff", rgb16))
+    return path
+
+
+def make_mpo(path: PathArg, frames: list[np.ndarray], quality: int = 95) -> Path:
+    """Write a multi-picture JPEG (MPO, as some cameras write) with Pillow."""
+    path = Path(path)
+    images = [Image.fromarray(np.ascontiguousarray(f)) for f in frames]
+    images[0].save(path, "MPO", save_all=True, append_images=images[1:], quality=quality)
     return path
 
 

@@ -9,6 +9,8 @@ ones the library computes for the same file, and saves screenshots beside a
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import socket
 import subprocess
@@ -169,6 +171,20 @@ def test_upload_a_12_megapixel_photo_and_see_the_matches(server, browser, tmp_pa
         f"12 MP JPEG ({photo.stat().st_size} bytes): upload to results {seconds:.2f} s\n"
     )
     record_property("upload_to_results_12mp_s", round(seconds, 2))
+
+    # The downloads: the report is built when clicked; the JSON follows the contract.
+    _settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the consultation report (HTML, print-ready)").click()
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    assert report.startswith("<!DOCTYPE html>") and "data:image/jpeg;base64," in report
+    assert html.escape(top.name) in report and f"{top.delta_e:.2f}" in report
+    (tmp_path / "consultation-report.html").write_text(report, encoding="utf-8")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the numbers (JSON)").click()
+    record = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert record["ok"] is True and record["file"] == photo.name
+    assert [m["id"] for m in record["matches"]] == [m.id for m in expected.matches]
     print(f"\n12 MP upload → results: {seconds:.2f} s (screenshot: {screenshot})")
     page.close()
 

@@ -37,6 +37,7 @@ def small_run() -> list[PhotoResult]:
     return run_evaluation(2, seed=1, size=SMALL)
 
 
+@pytest.mark.slow
 def test_every_case_is_evaluated_without_failures(small_run):
     assert len(small_run) == 2 * len(CASES)
     assert {r.case for r in small_run} == {case for case, *_ in CASES}
@@ -97,6 +98,7 @@ def test_summary_counts_failures_as_data():
     assert s["failures"] == ["AnalysisError: no scalp"]
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_worker_count():
     one = run_evaluation(1, seed=3, conditions=["neutral"], size=SMALL)
     two = run_evaluation(1, seed=3, conditions=["neutral"], size=SMALL, workers=2)

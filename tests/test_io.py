@@ -115,6 +115,47 @@ def test_png16_is_rounded_not_truncated(tmp_path):
     assert "16-bit samples rounded to 8-bit" in loaded.notes
 
 
+def test_tiff16_is_rounded_not_truncated(tmp_path):
+    values16 = (257 * np.arange(0, 255, 3, dtype=np.uint32) + 180).astype(np.uint16)
+    rgb16 = np.repeat(np.stack([values16, values16[::-1], values16], axis=-1)[None], 2, axis=0)
+    loaded = load_image(imagegen.make_tiff16(tmp_path / "deep.tif", rgb16))
+    assert loaded.format == "TIFF"
+    np.testing.assert_array_equal(loaded.rgb, np.round(rgb16.astype(np.float64) * 255 / 65535).astype(np.uint8))
+
+
+def test_png16_orientation_is_applied_once(tmp_path):
+    # The 16-bit path decodes with OpenCV, which must not rotate as well.
+    stored = imagegen.corner_marked_rgb(20, 40).astype(np.uint16) * 257
+    loaded = load_image(imagegen.make_png16(tmp_path / "o16.png", stored, exif_orientation=6))
+    assert loaded.orientation == 6 and loaded.rgb.shape == (40, 20, 3)
+    assert _corner_colours(loaded.rgb) == [GREY, RED, GREY, BLUE]
+
+
+def test_png16_with_display_p3_profile_is_converted(tmp_path):
+    p3_rgb = (220, 120, 80)
+    rgb16 = imagegen.uniform_rgb(8, 8, p3_rgb).astype(np.uint16) * 257  # exact 16-bit equivalents
+    loaded = load_image(imagegen.make_png16(tmp_path / "p3.png", rgb16, icc=imagegen.display_p3_icc_profile()))
+    assert loaded.colour_profile == "Display P3 → sRGB (ICC)"
+    np.testing.assert_allclose(loaded.rgb[4, 4], _p3_to_srgb_oracle(p3_rgb), atol=1.0)
+
+
+def test_grey_jpeg_becomes_equal_channels(tmp_path):
+    path = tmp_path / "grey.jpg"
+    Image.fromarray(np.full((16, 16), 90, np.uint8)).save(path, "JPEG", quality=95)
+    loaded = load_image(path)
+    assert np.all(loaded.rgb[..., 0] == loaded.rgb[..., 1]) and np.all(loaded.rgb[..., 1] == loaded.rgb[..., 2])
+    assert abs(int(loaded.rgb[8, 8, 0]) - 90) <= 1
+
+
+def test_mpo_uses_first_picture_with_reduced_decode(tmp_path):
+    first = imagegen.uniform_rgb(600, 800, (200, 150, 100))
+    path = imagegen.make_mpo(tmp_path / "camera.jpg", [first, imagegen.uniform_rgb(600, 800, (0, 0, 0))])
+    loaded = load_image(path, max_side=300)
+    assert loaded.format == "MPO" and loaded.rgb.shape == (225, 300, 3)
+    assert "first frame of 2 used" in loaded.notes
+    assert np.abs(loaded.rgb.astype(int) - (200, 150, 100)).max() <= 3
+
+
 def test_grey16_png_keeps_full_range(tmp_path):
     grey16 = np.array([[0, 1000, 30000, 65535]], dtype=np.uint16).repeat(2, axis=0)
     loaded = load_image(imagegen.make_grey_png(tmp_path / "grey16.png", grey16))
@@ -515,6 +556,17 @@ def test_pillow_bomb_limits_neither_warn_nor_override_ours(tmp_path, monkeypatch
         load_image(path)
 
 
+def test_corrupt_exif_loads_upright_and_warning_becomes_a_note():
+    import struct
+
+    data = imagegen.jpeg_bytes(imagegen.uniform_rgb(16, 16, (10, 20, 30)))
+    payload = b"Exif\x00\x00" + b"MM\x00*\x00\x00\x00\x08\x00\x05\x01\x12"  # IFD cut short
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    loaded = load_image(data[:2] + app1 + data[2:])  # a leaked warning would fail under pytest
+    assert loaded.orientation == 1
+    assert any("Corrupt EXIF" in note for note in loaded.notes)
+
+
 def test_default_pixel_limit_matches_pillow_hard_limit():
     assert DEFAULT_MAX_PIXELS == 2 * Image.MAX_IMAGE_PIXELS
 
@@ -546,6 +598,28 @@ def test_symlink_loop(tmp_path):
     (tmp_path / "b.jpg").symlink_to(tmp_path / "a.jpg")
     with pytest.raises(ImageLoadError, match="symbolic link loop"):
         load_image(tmp_path / "a.jpg")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_named_pipe_is_refused_without_blocking(tmp_path):
+    path = tmp_path / "pipe.jpg"
+    os.mkfifo(path)  # opening it for reading would wait for a writer for ever
+    with pytest.raises(NotAnImageError, match="named pipe"):
+        load_image(path)
+
+
+def test_big_non_image_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "sparse.jpg"
+    with open(path, "wb") as handle:
+        handle.truncate(600 * 2**20)  # 600 MB of zeros, sparse on disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(NotAnImageError, match="629,145,600 bytes"):
+            load_image(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # reading the file into memory would take 600 MB
 
 
 def test_unsupported_source_type():

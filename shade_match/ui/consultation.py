@@ -193,16 +193,18 @@ def _downloads(results, hair_index: int, skin_index: int, analysis) -> None:
             "photos": [analysis_to_dict(result.analysis) for _, result in results],
         }
     stem = hair_photo.name.rsplit(".", 1)[0]
-    report = consultation_report_html(
-        analysis,
-        photo_rgb=hair_result.photo_rgb,
-        overlay_rgb=hair_result.overlay_rgb,
-        title="Scalp micropigmentation consultation",
-    )
+    def report() -> bytes:  # built only when the button is clicked (two JPEG encodes)
+        return consultation_report_html(
+            analysis,
+            photo_rgb=hair_result.photo_rgb,
+            overlay_rgb=hair_result.overlay_rgb,
+            title="Scalp micropigmentation consultation",
+        ).encode("utf-8")
+
     cols = st.columns(2)
     cols[0].download_button(
         "Download the consultation report (HTML, print-ready)",
-        report.encode("utf-8"),
+        report,
         file_name=f"{stem}-consultation.html",
         mime="text/html",
         on_click="ignore",

@@ -33,7 +33,10 @@ def show_problems(file_name: str, problems: list[PaletteError]) -> None:
         {"entry": p.entry or "(file)", "field": p.field or "", "problem": p.message}
         for p in problems
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.dataframe(
+        rows, hide_index=True, width="stretch",
+        column_config={"problem": st.column_config.TextColumn("problem", width="large")},
+    )
 
 
 def show_palette(palette: Palette) -> None:

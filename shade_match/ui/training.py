@@ -200,16 +200,17 @@ def render() -> None:
             st.rerun()
         return
 
+    current: PickScore | None = session.get("current")
     with pick_col:
         st.markdown(f"**{widgets.palette_label(palette)}**")
         _palette_grid(palette, columns=4)
         picked_id = st.radio(
-            "Your pick", list(palette.ids), horizontal=True,
+            "Your pick", list(palette.ids), horizontal=True, disabled=current is not None,
             format_func=lambda i: f"{i} · {palette.entry(i).name}", key=f"train_pick_{session['index']}",
         )
-        submitted = st.button("Score my pick", type="primary", key=f"train_submit_{session['index']}")
-
-    current: PickScore | None = session.get("current")
+        submitted = st.button(
+            "Score my pick", type="primary", disabled=current is not None, key=f"train_submit_{session['index']}"
+        )
     if submitted and current is None:
         try:
             scorer = score_against_hair if needs_hair else score_against_plan

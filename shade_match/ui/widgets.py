@@ -216,11 +216,15 @@ def choose_palettes(key: str, label: str = "Pigment palette(s)", multiple: bool 
 # --- swatches and words -------------------------------------------------------------
 
 
-def swatch_html(hex_code: str, size_px: int = 72, label: str = "") -> str:
-    """A square colour patch (inline HTML), big enough to judge on a tablet."""
+def swatch_html(hex_code: str, size_px: int = 72, label: str = "", max_width: str = "100%") -> str:
+    """A square colour patch (inline HTML), big enough to judge on a tablet.
+
+    It shrinks (staying square) when its column is narrower than ``size_px``, or
+    than ``max_width`` of it (e.g. ``"48%"`` for two side by side).
+    """
     return (
-        f'<div title="{html.escape(label or hex_code)}" style="width:{size_px}px;height:{size_px}px;'
-        f"background:{html.escape(hex_code)};border:1px solid #888;border-radius:6px;"
+        f'<div title="{html.escape(label or hex_code)}" style="width:min({size_px}px,{max_width});'
+        f"aspect-ratio:1/1;background:{html.escape(hex_code)};border:1px solid #888;border-radius:6px;"
         'display:inline-block;vertical-align:middle"></div>'
     )
 
@@ -316,8 +320,8 @@ def show_matches(hair: HairTone | None, matches: Sequence[Match]) -> None:
         return
     st.caption("Each pair: the measured hair tone (left) beside the pigment (right).")
     for rank, match in enumerate(matches, start=1):
-        pair = (swatch_html(hair.hex, 64, "measured hair") if hair is not None else "") + swatch_html(
-            match.hex, 64, match.name
+        pair = (swatch_html(hair.hex, 64, "measured hair", "49%") if hair is not None else "") + swatch_html(
+            match.hex, 64, match.name, "49%"
         )
         left, right = st.columns([1, 3])
         left.markdown(f'<div style="white-space:nowrap">{pair}</div>', unsafe_allow_html=True)

@@ -1,0 +1,306 @@
+"""Tests of shade_match.segmentation on scenes of known layout.
+
+Every scene is built here with its truth masks: a textured skin field, dark and white
+strands drawn as anti-aliased lines, a background band, glare blobs, a shadow, pores and
+freckles. The masks the segmentation returns are compared with that truth (precision,
+recall, IoU) and with invariants (disjoint masks, 90° rotation).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage.color import lab2rgb
+
+from shade_match.errors import SettingsError
+from shade_match.segmentation import Segmentation, segment
+
+SKIN_LAB = (66.0, 13.0, 18.0)        # a medium-light skin (Monk ~4)
+DARK_HAIR_LAB = (20.0, 3.0, 5.0)     # dark brown / black
+WHITE_HAIR_LAB = (88.0, 0.0, 3.0)    # white
+BACKGROUND_LAB = (55.0, -8.0, -25.0)  # a blue-grey wall
+
+
+def _srgb(lab) -> np.ndarray:
+    return lab2rgb(np.asarray(lab, dtype=np.float64).reshape(1, 1, 3)).reshape(3)
+
+
+def _lab_of(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(rgb, np.float32), cv2.COLOR_RGB2Lab)
+
+
+def _skin_field(rng, shape, *, texture=0.04, noise=0.006) -> np.ndarray:
+    """Skin colour × a smooth multiplicative texture, plus pixel noise (sRGB float)."""
+    height, width = shape
+    low = rng.normal(0, 1, (max(2, height // 40), max(2, width // 40))).astype(np.float32)
+    low = cv2.resize(low, (width, height), interpolation=cv2.INTER_CUBIC)
+    field = np.exp(texture * low)[..., None] * _srgb(SKIN_LAB)[None, None, :]
+    field = field + rng.normal(0, noise, (height, width, 3))
+    return np.clip(field, 0, 1).astype(np.float32)
+
+
+def _draw_strands(rng, shape, count, width_px, *, margin=0, length=(40, 120)):
+    """An anti-aliased coverage map of *count* straight strands, and its core mask."""
+    height, width = shape
+    coverage = np.zeros(shape, np.uint8)
+    for _ in range(count):
+        x0 = int(rng.integers(margin, width))
+        y0 = int(rng.integers(0, height))
+        angle = rng.uniform(0, np.pi)
+        length_px = rng.uniform(*length)
+        x1 = int(x0 + length_px * np.cos(angle))
+        y1 = int(y0 + length_px * np.sin(angle))
+        cv2.line(coverage, (x0, y0), (x1, y1), 255, width_px, lineType=cv2.LINE_AA)
+    alpha = coverage.astype(np.float32) / 255.0
+    if margin:
+        alpha[:, :margin] = 0.0
+    return alpha
+
+
+def _paint(image, alpha, lab):
+    colour = _srgb(lab)[None, None, :].astype(np.float32)
+    return image * (1 - alpha[..., None]) + colour * alpha[..., None]
+
+
+def _scene(seed=0, *, shape=(480, 640), dark=60, white=0, band=0, glare=False, shadow=False,
+           pores=False, strand_width=4):
+    rng = np.random.default_rng(seed)
+    image = _skin_field(rng, shape)
+    truth = {"band": np.zeros(shape, bool), "glare": np.zeros(shape, bool), "shadow": np.zeros(shape, bool)}
+    band_px = int(band * shape[1])
+    if pores:
+        # Small dark dots (pores) and larger brownish blobs (freckles): not hair.
+        for _ in range(400):
+            y, x = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            cv2.circle(image, (x, y), 1, tuple(float(v) for v in _srgb((55, 14, 18))), -1, cv2.LINE_AA)
+        for _ in range(25):
+            y, x = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            cv2.circle(image, (x, y), int(rng.integers(4, 9)), tuple(float(v) for v in _srgb((56, 16, 24))), -1, cv2.LINE_AA)
+    dark_alpha = _draw_strands(rng, shape, dark, strand_width, margin=band_px) if dark else np.zeros(shape, np.float32)
+    white_alpha = _draw_strands(rng, shape, white, strand_width, margin=band_px) if white else np.zeros(shape, np.float32)
+    image = _paint(image, dark_alpha, DARK_HAIR_LAB)
+    image = _paint(image, white_alpha, WHITE_HAIR_LAB)
+    if shadow:
+        rows = slice(shape[0] * 3 // 4, shape[0])
+        cols = slice(shape[1] * 3 // 4, shape[1])
+        image[rows, cols] *= 0.18
+        truth["shadow"][rows, cols] = True
+    if glare:
+        yy, xx = np.mgrid[: shape[0], : shape[1]]
+        centre = (shape[0] * 0.3, shape[1] * 0.7)
+        blob = np.exp(-(((yy - centre[0]) ** 2 + (xx - centre[1]) ** 2) / (2 * 14.0**2)))
+        image = image + blob[..., None].astype(np.float32) * 1.2
+        truth["glare"] = blob > 0.5
+    if band_px:
+        image[:, :band_px] = _srgb(BACKGROUND_LAB) + rng.normal(0, 0.006, (shape[0], band_px, 3))
+        truth["band"][:, :band_px] = True
+    image = np.clip(image, 0, 1).astype(np.float32)
+    truth["dark"] = dark_alpha >= 0.5
+    truth["white"] = white_alpha >= 0.5
+    truth["hair"] = truth["dark"] | truth["white"]
+    truth["scalp"] = ~truth["band"]
+    return image, truth
+
+
+def _precision_recall(found, truth):
+    hits = np.count_nonzero(found & truth)
+    return hits / max(1, np.count_nonzero(found)), hits / max(1, np.count_nonzero(truth))
+
+
+def _segment(image, **kwargs):
+    return segment(image, _lab_of(image), **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+
+
+def test_dark_strands_are_found_with_precision_and_recall():
+    image, truth = _scene(1, dark=60)
+    seg = _segment(image)
+    precision, recall = _precision_recall(seg.hair, truth["hair"])
+    assert precision >= 0.75, precision
+    assert recall >= 0.8, recall
+
+
+def test_white_strands_are_found_as_hair():
+    image, truth = _scene(2, dark=0, white=60)
+    seg = _segment(image)
+    precision, recall = _precision_recall(seg.hair, truth["white"])
+    assert precision >= 0.7, precision
+    assert recall >= 0.7, recall
+
+
+def test_grey_and_dark_strands_together():
+    image, truth = _scene(3, dark=40, white=40)
+    seg = _segment(image)
+    _, recall_dark = _precision_recall(seg.hair, truth["dark"])
+    _, recall_white = _precision_recall(seg.hair, truth["white"])
+    assert recall_dark >= 0.75, recall_dark
+    assert recall_white >= 0.5, recall_white
+
+
+def test_bald_scalp_with_pores_and_freckles_has_no_hair():
+    image, _ = _scene(4, dark=0, pores=True)
+    seg = _segment(image)
+    assert np.count_nonzero(seg.hair) == 0
+    assert seg.coverage == 0.0
+    assert np.count_nonzero(seg.skin) >= 0.5 * seg.skin.size
+
+
+def test_background_band_is_not_scalp():
+    image, truth = _scene(5, dark=50, band=0.2)
+    seg = _segment(image)
+    band_in_scalp = np.count_nonzero(seg.scalp & truth["band"]) / np.count_nonzero(truth["band"])
+    scalp_recall = np.count_nonzero(seg.scalp & truth["scalp"]) / np.count_nonzero(truth["scalp"])
+    assert band_in_scalp <= 0.05, band_in_scalp
+    assert scalp_recall >= 0.9, scalp_recall
+    # At most the upsampled edge of the low-resolution scalp mask reaches into the band.
+    assert np.count_nonzero((seg.hair | seg.skin) & truth["band"]) <= 0.01 * np.count_nonzero(truth["band"])
+
+
+def test_close_up_filling_the_frame_is_all_scalp():
+    image, _ = _scene(6, dark=50)
+    seg = _segment(image)
+    assert np.count_nonzero(seg.scalp) / seg.scalp.size >= 0.95
+
+
+def test_glare_is_excluded_and_never_hair_or_skin():
+    image, truth = _scene(7, dark=40, glare=True)
+    seg = _segment(image)
+    glare_excluded = np.count_nonzero(seg.excluded & truth["glare"]) / np.count_nonzero(truth["glare"])
+    assert glare_excluded >= 0.9, glare_excluded
+    assert not (seg.excluded & (seg.hair | seg.skin)).any()
+
+
+def test_deep_shadow_is_excluded_from_skin():
+    image, truth = _scene(8, dark=40, shadow=True)
+    seg = _segment(image)
+    shadow_skin = np.count_nonzero(seg.skin & truth["shadow"]) / np.count_nonzero(truth["shadow"])
+    assert shadow_skin <= 0.05, shadow_skin
+
+
+def test_masks_are_disjoint_boolean_and_sized():
+    image, _ = _scene(9, dark=50, white=20, glare=True, shadow=True, band=0.1)
+    seg = _segment(image)
+    for name in ("scalp", "hair", "skin", "excluded", "reference"):
+        mask = getattr(seg, name)
+        assert mask.dtype == bool and mask.shape == image.shape[:2], name
+    assert not (seg.hair & seg.skin).any()
+    assert not (seg.excluded & (seg.hair | seg.skin)).any()
+    assert not ((seg.hair | seg.skin) & ~seg.scalp).any()
+
+
+def test_reference_pixels_are_in_no_other_mask():
+    image, _ = _scene(10, dark=50)
+    reference = np.zeros(image.shape[:2], bool)
+    reference[20:120, 400:560] = True
+    image[reference] = 0.46  # an 18 % grey card
+    seg = _segment(image, reference_mask=reference)
+    assert np.array_equal(seg.reference, reference)
+    for name in ("scalp", "hair", "skin", "excluded"):
+        assert not (getattr(seg, name) & reference).any(), name
+
+
+def test_hair_and_skin_regions_limit_the_masks():
+    image, truth = _scene(11, dark=60)
+    hair_box = (100, 50, 200, 150)
+    skin_box = (350, 250, 200, 150)
+    seg = _segment(image, hair_region=hair_box, skin_region=skin_box)
+    x, y, w, h = hair_box
+    outside = np.ones(image.shape[:2], bool)
+    outside[y : y + h, x : x + w] = False
+    assert seg.hair.any() and not (seg.hair & outside).any()
+    x, y, w, h = skin_box
+    outside = np.ones(image.shape[:2], bool)
+    outside[y : y + h, x : x + w] = False
+    assert seg.skin.any() and not (seg.skin & outside).any()
+
+
+def test_segmentation_rotates_with_the_image():
+    image, _ = _scene(12, dark=50, white=15, band=0.15, glare=True)
+    seg = _segment(image)
+    rotated = np.ascontiguousarray(np.rot90(image))
+    seg_rotated = _segment(rotated)
+    for name in ("scalp", "hair", "skin"):
+        expected = np.rot90(getattr(seg, name))
+        got = getattr(seg_rotated, name)
+        iou = np.count_nonzero(expected & got) / max(1, np.count_nonzero(expected | got))
+        assert iou >= 0.95, (name, iou)
+
+
+def _region_head(seed=0, size=640, hair=True):
+    """A whole head at region scale: a disc of skin with a textured hair ring of
+    sub-pixel strands (drawn at 4× and area-averaged), on a plain background."""
+    rng = np.random.default_rng(seed)
+    big = size * 4
+    image = np.empty((big, big, 3), np.float32)
+    image[:] = _srgb((80.0, 2.0, 8.0))
+    yy, xx = np.mgrid[:big, :big]
+    radius = np.hypot(yy - big / 2, xx - big / 2)
+    head = radius <= 0.36 * big
+    image[head] = _srgb(SKIN_LAB)
+    ring = head & (radius >= 0.2 * big)
+    coverage = np.zeros((big, big), np.uint8)
+    if hair:
+        for _ in range(9000):
+            r = rng.uniform(0.2, 0.36) * big
+            theta = rng.uniform(0, 2 * np.pi)
+            x0, y0 = big / 2 + r * np.cos(theta), big / 2 + r * np.sin(theta)
+            angle = theta + rng.normal(0, 0.4)
+            length = rng.uniform(20, 60)
+            cv2.line(coverage, (int(x0), int(y0)), (int(x0 + length * np.cos(angle)), int(y0 + length * np.sin(angle))), 255, 3, cv2.LINE_AA)
+        alpha = (coverage.astype(np.float32) / 255.0) * ring
+        image = _paint(image, alpha, DARK_HAIR_LAB)
+    small = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    small = np.clip(small + rng.normal(0, 0.006, small.shape), 0, 1).astype(np.float32)
+    ring_small = cv2.resize(ring.astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST).astype(bool)
+    head_small = cv2.resize(head.astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return small, ring_small, head_small
+
+
+def test_region_scale_hair_ring_is_found_and_bald_crown_is_skin():
+    image, ring, head = _region_head(13)
+    seg = _segment(image)
+    crown = head & ~cv2.dilate(ring.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    hair_in_ring = np.count_nonzero(seg.hair & ring) / np.count_nonzero(ring)
+    hair_in_crown = np.count_nonzero(seg.hair & crown) / np.count_nonzero(crown)
+    assert hair_in_ring >= 0.5, hair_in_ring
+    assert hair_in_crown <= 0.05, hair_in_crown
+    assert np.count_nonzero(seg.skin & crown) >= 0.3 * np.count_nonzero(crown)
+    scalp_iou = np.count_nonzero(seg.scalp & head) / np.count_nonzero(seg.scalp | head)
+    assert scalp_iou >= 0.85, scalp_iou
+
+
+def test_region_scale_bald_head_has_no_hair():
+    image, _, head = _region_head(14, hair=False)
+    seg = _segment(image)
+    assert np.count_nonzero(seg.hair) == 0
+
+
+def test_coverage_is_hair_over_scalp():
+    shape = (10, 10)
+    scalp = np.zeros(shape, bool)
+    scalp[:, :5] = True
+    hair = np.zeros(shape, bool)
+    hair[:2, :5] = True
+    empty = np.zeros(shape, bool)
+    seg = Segmentation(scalp=scalp, hair=hair, skin=empty, excluded=empty, reference=empty)
+    assert seg.coverage == pytest.approx(10 / 50)
+    assert Segmentation(scalp=empty, hair=empty, skin=empty, excluded=empty, reference=empty).coverage == 0.0
+
+
+@pytest.mark.parametrize(
+    "rgb, lab, kwargs, message",
+    [
+        (np.zeros((20, 20), np.float32), np.zeros((20, 20), np.float32), {}, "rgb must be an (H, W, 3)"),
+        (np.zeros((20, 20, 3), np.float32), np.zeros((10, 10, 3), np.float32), {}, "lab must have the shape"),
+        (np.zeros((20, 20, 3), np.uint8), np.zeros((20, 20, 3), np.float32), {}, "float sRGB"),
+        (np.zeros((20, 20, 3), np.float32), np.zeros((20, 20, 3), np.float32), {"reference_mask": np.zeros((5, 5), bool)}, "reference_mask must have shape"),
+        (np.zeros((20, 20, 3), np.float32), np.zeros((20, 20, 3), np.float32), {"hair_region": (30, 0, 5, 5)}, "hair_region must lie inside"),
+        (np.zeros((20, 20, 3), np.float32), np.zeros((20, 20, 3), np.float32), {"skin_region": (0, 0, 0, 5)}, "skin_region must lie inside"),
+    ],
+)
+def test_bad_inputs_raise_settings_error(rgb, lab, kwargs, message):
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        segment(rgb, lab, **kwargs)
