@@ -21,7 +21,7 @@ import numpy as np
 
 from . import colour, scales
 from .correction import CorrectionResult, correct_colours, CORRECTION_METHODS
-from .errors import SettingsError
+from .errors import SettingsError, UnsupportedImageError
 from .estimation import ToneEstimate, estimate_hair, estimate_skin
 from .io import LoadedImage, load_image, DEFAULT_MAX_PIXELS
 from .matching import nearest_matches
@@ -218,6 +218,13 @@ def inspect_image(
     pigment_palettes = _resolve_palettes(palettes)
     loaded = _load(source, settings, name)
     rgb8 = loaded.rgb
+    if min(rgb8.shape[:2]) < MIN_WORKING_SIDE:
+        raise UnsupportedImageError(
+            loaded.source,
+            f"expected a photo at least {MIN_WORKING_SIDE}×{MIN_WORKING_SIDE} px to measure hair and skin; "
+            f"got {loaded.width}×{loaded.height} px"
+            + (f" (analysed at {rgb8.shape[1]}×{rgb8.shape[0]})" if rgb8.shape[:2] != (loaded.height, loaded.width) else ""),
+        )
     scale = loaded.working_width / loaded.width if loaded.width else 1.0
 
     grey_card = _scale_rect(settings.grey_card, scale, rgb8.shape)
@@ -233,7 +240,7 @@ def inspect_image(
         skin_region=_scale_rect(settings.skin_region, scale, rgb8.shape),
     )
 
-    warnings: list[str] = list(correction.warnings) + list(seg.warnings)
+    warnings: list[str] = list(loaded.notes) + list(correction.warnings) + list(seg.warnings)
     hair_est = estimate_hair(corrected, seg)
     skin_est = estimate_skin(corrected, seg)
     hair = _hair_tone(hair_est, seg, correction.confidence) if hair_est is not None else None
@@ -300,6 +307,11 @@ def analyze_image(
     """
     return inspect_image(source, settings=settings, palettes=palettes, name=name).analysis
 
+
+#: The smallest working image we measure. A choice: below 32 px a side there is no room
+#: for a scalp region, a ring of skin and hair texture (the segmentation's smallest
+#: filters are a few pixels wide), so any result would be noise.
+MIN_WORKING_SIDE = 32
 
 #: Warn about grey hair from this grey fraction on. A choice: a fifth of the hair grey is
 #: where practitioners start blending in the grey range (research R13 gives no number).

@@ -22,7 +22,9 @@ What is counted (definitions)
 - **Monk ±1**: share of skin measurements whose Monk tone is within one step of the
   Monk tone of the true colour (both by :func:`shade_match.scales.nearest_monk`).
 - **cast warned**: share of photos whose light is more than :data:`CAST_WARN_KELVIN`
-  away from D65 (6504 K) with a warning containing "colour cast" (cast conditions).
+  away from D65 (6504 K) with a warning containing "colour cast" (cast conditions);
+  for the white-balanced neutral condition, the share of photos warned at all
+  ("false": there is no cast to warn about).
 - **failed**: analyses that raised; they are counted, never fatal.
 
 Targets (issue 3) are printed beside the numbers, never asserted here.
@@ -320,6 +322,11 @@ def summarise(results: Sequence[PhotoResult]) -> dict:
             "monk_within_1": _share(monk),
             "cast_warned_strong": _share([bool(r.cast_warned) for r in strong]),
             "cast_warned_mild": _share([bool(r.cast_warned) for r in mild]),
+            "cast_warned_all": _share([bool(r.cast_warned) for r in ok]),
+            "correction_methods": {
+                m: sum(1 for r in ok if r.correction_method == m)
+                for m in sorted({r.correction_method for r in ok if r.correction_method})
+            },
             "mixing_delta_e": _stats([r.mixing_delta_e for r in ok if r.mixing_delta_e is not None]),
             "by_scale": by_scale,
             "hair_by_grey_fraction": by_grey,
@@ -354,11 +361,12 @@ def format_table(summary: dict) -> str:
         skin = f"{_fmt(s['skin']['median'])}/{_fmt(s['skin']['p90'])} ({_target(t.get('skin'))})"
         hair = f"{_fmt(s['hair']['median'])}/{_fmt(s['hair']['p90'])} ({_target(t.get('hair'))})"
         monk = f"{_fmt(s['monk_within_1']['rate'], '{:.0%}')} (≥{t.get('monk', 0):.0%})"
-        warn = (
-            f"{_fmt(s['cast_warned_strong']['rate'], '{:.0%}')} (≥{t['warn']:.0%})"
-            if "warn" in t
-            else _fmt(s["cast_warned_strong"]["rate"], "{:.0%}")
-        )
+        if "warn" in t:
+            warn = f"{_fmt(s['cast_warned_strong']['rate'], '{:.0%}')} (≥{t['warn']:.0%})"
+        elif case == "neutral":  # white balanced: every cast warning is a false alarm
+            warn = f"false {_fmt(s['cast_warned_all']['rate'], '{:.0%}')}"
+        else:
+            warn = _fmt(s["cast_warned_strong"]["rate"], "{:.0%}")
         lines.append(
             f"{case:<22} {s['photos']:>4} {s['failed']:>4}  {skin:<22} {hair:<22} "
             f"{_fmt(s['hair_found']['rate'], '{:.0%}'):>10} {_fmt(s['false_hair']['rate'], '{:.0%}'):>10} "
@@ -391,6 +399,8 @@ def format_table(summary: dict) -> str:
             f"warned on casts ≤{CAST_WARN_KELVIN:.0f} K off D65: "
             f"{_fmt(s['cast_warned_mild']['rate'], '{:.0%}')}; analysis s/photo {_fmt(s['seconds_median'], '{:.3f}')}"
         )
+        methods = ", ".join(f"{m} {k}" for m, k in s["correction_methods"].items())
+        lines.append(f"    correction applied: {methods or '–'}")
         for failure in s["failures"]:
             lines.append(f"    failure: {failure[:160]}")
     return "\n".join(lines)
