@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -131,7 +132,17 @@ class RssSampler(threading.Thread):
         return self.peak
 
 
-def time_shade_match(folder: Path, workers: int, scratch: Path) -> tuple[float, float, int]:
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _self_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_shade_match(folder: Path, workers: int, scratch: Path) -> tuple[float, float, int, float]:
     out = scratch / f"out-{workers}-{time.monotonic_ns()}.jsonl"
     first_done = []
 
@@ -140,33 +151,39 @@ def time_shade_match(folder: Path, workers: int, scratch: Path) -> tuple[float, 
             first_done.append(time.monotonic())
 
     started = time.monotonic()
+    cpu_before = _children_cpu_s() + _self_cpu_s()
     summary = run_batch([folder], out=out, workers=workers, progress=progress)
     wall = time.monotonic() - started
+    # Worker processes are reaped when the pool shuts down, so their CPU time is in RUSAGE_CHILDREN.
+    cpu_per_image = (_children_cpu_s() + _self_cpu_s() - cpu_before) / max(1, summary.analysed)
     # Steady state: images after the first one, over the time after the first one (excludes pool start-up).
     steady = (summary.analysed - 1) / (started + wall - first_done[0]) if first_done and summary.analysed > 1 else 0.0
-    return summary.analysed / wall, steady, summary.failed
+    return summary.analysed / wall, steady, summary.failed, cpu_per_image
 
 
-def time_stone(stone: str, folder: Path, workers: int, scratch: Path) -> tuple[float, float, str]:
+def time_stone(stone: str, folder: Path, workers: int, scratch: Path) -> tuple[float, float, str, float]:
     out = scratch / f"stone-{workers}"
     if out.exists():
         shutil.rmtree(out)
     n = len(list(folder.glob("*.jpg")))
     command = [stone, "-i", str(folder), "-t", "color", "--n_workers", str(workers), "-o", str(out)]
     started = time.monotonic()
+    cpu_before = _children_cpu_s()
     result = subprocess.run(command, capture_output=True, text=True)
     wall = time.monotonic() - started
+    cpu_per_image = (_children_cpu_s() - cpu_before) / max(1, n)
     tail = (result.stderr or result.stdout).strip().splitlines()[-1:] if result.returncode else []
-    return n / wall, wall, ("; ".join(tail) or "ok")
+    return n / wall, wall, ("; ".join(tail) or "ok"), cpu_per_image
 
 
 def memory_run(folder: Path, workers: int, scratch: Path) -> tuple[float, list[tuple[int, float]], float]:
     sampler = RssSampler()
     sampler.start()
     log: list[tuple[int, float]] = []
+    log_every = max(1, min(50, len(list(folder.glob("*.jpg"))) // 10))
 
     def progress(done, total, record):
-        if done % 50 == 0 or done == total:
+        if done % log_every == 0 or done == total:
             log.append((done, _rss_tree_bytes(os.getpid()) / 2**20))
 
     started = time.monotonic()
@@ -196,18 +213,21 @@ def main(argv=None) -> int:
             print(f"generating {args.n} JPEGs of {size[0]}×{size[1]} …", file=sys.stderr)
             make_throughput_set(folder, args.n, size)
         print(f"\n## Throughput: {args.n} JPEGs, {size[0]}×{size[1]} ({args.mp:g} MP), {os.cpu_count()} CPUs\n")
-        print("| tool | workers | images/s (wall, incl. start-up) | images/s (steady) | failed |")
-        print("| --- | --- | --- | --- | --- |")
+        print(f"load average at start: {os.getloadavg()[0]:.1f} (CPU s/image is robust to other load; images/s is not)\n")
+        print("| tool | workers | images/s (wall, incl. start-up) | images/s (steady) | CPU s/image | failed |")
+        print("| --- | --- | --- | --- | --- | --- |")
         ours = {}
         for workers in args.workers:
-            rate, steady, failed = time_shade_match(folder, workers, scratch)
-            ours[workers] = rate
-            print(f"| shade-match | {workers} | {rate:.2f} | {steady:.2f} | {failed} |", flush=True)
+            rate, steady, failed, cpu = time_shade_match(folder, workers, scratch)
+            ours[workers] = (rate, cpu)
+            print(f"| shade-match | {workers} | {rate:.2f} | {steady:.2f} | {cpu:.2f} | {failed} |", flush=True)
         if args.stone:
             for workers in args.workers:
-                rate, wall, status = time_stone(args.stone, folder, workers, scratch)
-                ratio = ours[workers] / rate if rate else float("nan")
-                print(f"| stone | {workers} | {rate:.2f} | – | {status} | shade-match/stone = {ratio:.2f}× |",
+                rate, wall, status, cpu = time_stone(args.stone, folder, workers, scratch)
+                ratio = ours[workers][0] / rate if rate else float("nan")
+                cpu_ratio = cpu / ours[workers][1] if ours[workers][1] else float("nan")
+                print(f"| stone | {workers} | {rate:.2f} | – | {cpu:.2f} | {status} |", flush=True)
+                print(f"|  ratio shade-match/stone | {workers} | {ratio:.2f}× (wall) | | {cpu_ratio:.2f}× (by CPU) | |",
                       flush=True)
 
         if args.memory_n:

@@ -61,9 +61,9 @@ def make_phone_jpeg(path: Path, *, seed: int = 0, quality: int = 90) -> int:
     )  # fmt: skip
     photo = render_scalp_photo(spec)
     big = cv2.resize(photo.rgb, (4000, 3000), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    # Sensor noise at full resolution (σ = 3.5 codes, a phone at base ISO after
+    # Sensor noise at full resolution (σ = 4.5 codes, a phone at base ISO after
     # denoising) so the file has the size of a real 12 MP JPEG (~3.5 MB at q90).
-    big += np.random.default_rng(seed).normal(0.0, 3.5, big.shape).astype(np.float32)
+    big += np.random.default_rng(seed).normal(0.0, 4.5, big.shape).astype(np.float32)
     bgr = np.clip(np.rint(big), 0, 255).astype(np.uint8)[..., ::-1]
     ok, buffer = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:

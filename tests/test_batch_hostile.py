@@ -27,13 +27,17 @@ import imagegen as gen
 from shade_match.batch import run_batch
 
 OK = "ok"
+#: A photo with nothing to measure (no scalp, hair or skin in it) may be reported either
+#: way: analysed with warnings and no tones, or as an AnalysisError ("read but cannot be
+#: measured", shade_match/errors.py). Either is a clear answer.
+NOTHING_TO_MEASURE = (OK, "AnalysisError")
 
 
 @dataclass(frozen=True)
 class Case:
     name: str
     make: Callable[[Path], Path]  # writes the case into a folder, returns its path
-    expected: str  # OK or an error_type
+    expected: str | tuple[str, ...]  # OK or an error_type, or several accepted outcomes
     size: tuple[int, int] | None = None  # (width, height) the record must report, after EXIF orientation
 
 
@@ -185,9 +189,10 @@ CASES = [
     # 20000×20 but 1600×2 at the working size.
     Case("one_pixel.png", lambda p: gen.make_png(p, gen.uniform_rgb(1, 1, (120, 90, 70))), "UnsupportedImageError"),
     Case("strip_20000x20.png", lambda p: gen.make_png(p, photo(20, 20000)), "UnsupportedImageError"),
-    Case("strip_2000x40.png", lambda p: gen.make_png(p, photo(40, 2000)), OK, (2000, 40)),
-    Case("all_black.png", lambda p: gen.make_png(p, gen.uniform_rgb(240, 320, (0, 0, 0))), OK, (320, 240)),
-    Case("all_white.jpg", lambda p: gen.make_jpeg(p, gen.uniform_rgb(240, 320, (255, 255, 255))), OK, (320, 240)),
+    Case("strip_2000x40.png", lambda p: gen.make_png(p, photo(40, 2000)), NOTHING_TO_MEASURE, (2000, 40)),
+    Case("all_black.png", lambda p: gen.make_png(p, gen.uniform_rgb(240, 320, (0, 0, 0))), NOTHING_TO_MEASURE, (320, 240)),
+    Case("all_white.jpg", lambda p: gen.make_jpeg(p, gen.uniform_rgb(240, 320, (255, 255, 255))), NOTHING_TO_MEASURE,
+         (320, 240)),
     Case("photo ünïcødé 写真 with spaces.jpg", lambda p: gen.make_jpeg(p, photo()), OK, (320, 240)),
     Case("<img src=x onerror=alert(1)>&amp;\"q\".jpg", lambda p: gen.make_jpeg(p, photo()), OK, (320, 240)),
     Case("new\nline.jpg", lambda p: gen.make_jpeg(p, photo()), OK, (320, 240)),
@@ -246,8 +251,10 @@ def test_outcome(hostile_run, case):
         pytest.skip("running as root: chmod 000 does not stop root from reading the file")
     folder, summary, records, raw = hostile_run
     record = next(r for r in records if r["file"] == str(folder / case.name))
-    if case.expected == OK:
-        assert record["ok"] is True, f"{record['error_type']}: {record['error']}"
+    accepted = case.expected if isinstance(case.expected, tuple) else (case.expected,)
+    outcome = OK if record["ok"] else record["error_type"]
+    assert outcome in accepted, f"{record['error_type']}: {record['error']}"
+    if record["ok"]:
         assert record["error"] is None and record["error_type"] is None
         assert len(record["sha256"]) == 64
         if case.size is not None:
@@ -255,7 +262,5 @@ def test_outcome(hostile_run, case):
             working_long_side = max(record["image"]["working_width"], record["image"]["working_height"])
             assert working_long_side <= 1600
     else:
-        assert record["ok"] is False
-        assert record["error_type"] == case.expected, record["error"]
         assert record["error"], "a failure must say why"
         assert record["hair"] is None and record["skin"] is None and record["matches"] == []

@@ -219,8 +219,13 @@ def test_dragging_on_the_photo_sets_the_hair_region(server, browser, tmp_path):
     page.get_by_text("Adjust: grey card, measure hair here, measure skin here").click()
     frame = page.locator('iframe[title*="streamlit_image_coordinates"]').first
     frame.scroll_into_view_if_needed()
-    page.frame_locator('iframe[title*="streamlit_image_coordinates"]').locator("img").wait_for()
-    box = frame.bounding_box()
+    image = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').locator("img")
+    image.wait_for()
+    time.sleep(1.0)
+    box = image.bounding_box()
+    frame_box = frame.bounding_box()
+    # The whole photo is visible: the component's frame is as tall as the image.
+    assert frame_box["height"] >= box["height"] - 1, (frame_box, box)
     start = (box["width"] * 0.55, box["height"] * 0.30)
     end = (box["width"] * 0.75, box["height"] * 0.50)
     page.mouse.move(box["x"] + start[0], box["y"] + start[1])

@@ -37,6 +37,11 @@ SOURCES = ("Sample photo", "Upload photos", "Camera")
 
 _RECT_FIELDS = ("x", "y", "w", "h")
 
+#: Longest side of the photo in the drawing tool, in screen pixels. The component is
+#: shown at its natural size (its "stretch" mode crops the bottom of tall photos), so
+#: this keeps it inside a tablet's column (768 px portrait) while leaving room to aim.
+DRAW_MAX_SIDE = 640
+
 
 def _state_key(kind: str, target: str, photo_key: str, part: str = "") -> str:
     return f"cons_{kind}_{target}_{photo_key}{'_' + part if part else ''}"
@@ -132,7 +137,7 @@ def _region_tools(photo: Photo, result: PhotoResult) -> None:
         "Drag on the photo with the mouse to draw the rectangle, or type it below "
         f"(pixels of the photo as taken, {width}×{height})."
     )
-    shown, display_factor = widgets.display_image(result.photo_rgb)
+    shown, display_factor = widgets.display_image(result.photo_rgb, DRAW_MAX_SIDE)
     drawn = widgets.draw_rectangles(shown, _regions_for(photo), result.scale * display_factor)
     try:
         from streamlit_image_coordinates import streamlit_image_coordinates
@@ -143,7 +148,6 @@ def _region_tools(photo: Photo, result: PhotoResult) -> None:
             click_and_drag=True,
             image_format="JPEG",
             cursor="crosshair",
-            width="stretch",
         )
     except Exception as error:  # a third-party component; typing the numbers still works
         st.image(drawn, width="stretch")

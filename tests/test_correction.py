@@ -1,0 +1,382 @@
+"""Tests for shade_match.correction on rendered scenes of known colour.
+
+Scenes are rendered here in linear light: a skin-coloured field with dark hair blobs,
+optionally a 24-patch ColorChecker (X-Rite 2014 sRGB values) or an 18 % grey card,
+then a colour cast is applied as the diagonal gains of a Planckian light relative to
+D65 (computed with colour-science, an implementation independent of the module), then
+re-encoded to 8-bit sRGB with a little noise. Truth is known, so every correction is
+scored in CIEDE2000 with scikit-image.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage.color import deltaE_ciede2000, lab2rgb, rgb2lab
+
+from shade_match import correction
+from shade_match.correction import (
+    COLORCHECKER_LAB_D65,
+    COLORCHECKER_SRGB8,
+    CORRECTION_METHODS,
+    correct_colours,
+    estimate_illuminant,
+    find_colour_chart,
+    find_grey_card,
+    planckian_xy,
+)
+from shade_match.errors import AnalysisError, SettingsError
+
+with warnings.catch_warnings():  # colour-science warns that matplotlib is absent
+    warnings.simplefilter("ignore")
+    import colour as colour_science
+
+REFERENCE_TSV = Path(__file__).resolve().parents[2] / "shared" / "reference" / "srgb_lab_reference.tsv"
+REAL_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "real_photos" / "hair-loss-train"
+#: Five real scalp photos (no chart, no grey card), picked by name.
+REAL_PHOTO_NAMES = (
+    "12-Back_jpg.rf.231317fbd5448ffdf39ca5aa8a99aa71.jpg",
+    "12-Top-Down_jpg.rf.002af0e2d63ed1acccb0f7283a09e7b3.jpg",
+    "19-Left_jpg.rf.6ccc496c583ff088255b3bb0b51547e7.jpg",
+    "27-Front_jpg.rf.5d7bbe09ed963c7abbd8ed9dd59ac75f.jpg",
+    "8-Back_jpg.rf.97151c8c157938af6214d04685f58e9c.jpg",
+)
+
+SKIN_LAB = (62.0, 11.0, 17.0)  # a light-medium skin (ITA ≈ 35°, "intermediate")
+HAIR_SRGB8 = (60, 45, 35)  # dark brown
+CARD_SRGB8 = (119, 119, 119)  # L* ≈ 50: an 18 % grey card
+CARD_RECT = (60, 60, 140, 100)  # x, y, w, h
+CHART_ORIGIN = (420, 330)
+CHART_PATCH = 40
+
+
+def srgb_to_linear(x):
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(x):
+    x = np.clip(np.asarray(x, dtype=np.float64), 0, 1)
+    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)
+
+
+def cast_gains(cct_k: float | None) -> np.ndarray:
+    """Diagonal linear-sRGB gains that turn D65 light into a Planckian light (Kang 2002)."""
+    if cct_k is None:
+        return np.ones(3)
+    to_rgb = colour_science.RGB_COLOURSPACES["sRGB"].matrix_XYZ_to_RGB
+
+    def white(xy):
+        return to_rgb @ colour_science.xy_to_XYZ(np.asarray(xy))
+
+    return white(colour_science.temperature.CCT_to_xy_Kang2002(cct_k)) / white([0.3127, 0.3290])
+
+
+def skin_srgb(skin_lab=SKIN_LAB) -> np.ndarray:
+    return lab2rgb(np.array(skin_lab, dtype=np.float64)[None, None])[0, 0]
+
+
+def render(
+    cct_k: float | None = None,
+    *,
+    chart: bool = False,
+    card: bool = False,
+    skin_lab=SKIN_LAB,
+    size=(600, 800),
+    seed: int = 0,
+) -> np.ndarray:
+    """A scalp-like scene (uint8 RGB) under a Planckian light."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    scene = np.ones((height, width, 3)) * srgb_to_linear(skin_srgb(skin_lab))
+    hair = tuple(srgb_to_linear(np.array(HAIR_SRGB8) / 255).tolist())
+    for _ in range(50):
+        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        cv2.circle(scene, centre, int(rng.integers(4, 18)), hair, -1)
+    if chart:
+        gap = CHART_PATCH // 5
+        x0, y0 = CHART_ORIGIN
+        scene[y0 : y0 + 4 * CHART_PATCH + 5 * gap, x0 : x0 + 6 * CHART_PATCH + 7 * gap] = (
+            srgb_to_linear(20 / 255)
+        )
+        for i, (x, y) in enumerate(_patch_origins()):
+            scene[y : y + CHART_PATCH, x : x + CHART_PATCH] = srgb_to_linear(COLORCHECKER_SRGB8[i] / 255)
+    if card:
+        x, y, w, h = CARD_RECT
+        scene[y : y + h, x : x + w] = srgb_to_linear(np.array(CARD_SRGB8) / 255)
+    scene = scene * cast_gains(cct_k)
+    noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
+    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+
+def _patch_origins():
+    gap = CHART_PATCH // 5
+    x0, y0 = CHART_ORIGIN
+    for i in range(24):
+        row, col = divmod(i, 6)
+        yield x0 + gap + col * (CHART_PATCH + gap), y0 + gap + row * (CHART_PATCH + gap)
+
+
+def skin_pixels(rgb: np.ndarray, rgb8_source: np.ndarray) -> np.ndarray:
+    """Median sRGB of the scene's skin pixels (not hair, card or chart).
+
+    Skin is the most common colour of the rendered scene: the pixels within 6 codes
+    of the source's per-channel mode.
+    """
+    source = rgb8_source[::4, ::4].reshape(-1, 3).astype(int)
+    mode = np.array([np.bincount(source[:, c], minlength=256).argmax() for c in range(3)])
+    mask = (np.abs(source - mode) <= 6).all(1)
+    return np.median(rgb[::4, ::4].reshape(-1, 3)[mask], axis=0)
+
+
+def delta_e_srgb(rgb_a, rgb_b) -> float:
+    lab_a = rgb2lab(np.asarray(rgb_a, dtype=np.float64).reshape(1, 1, 3))
+    lab_b = rgb2lab(np.asarray(rgb_b, dtype=np.float64).reshape(1, 1, 3))
+    return float(deltaE_ciede2000(lab_a, lab_b)[0, 0])
+
+
+# --- reference data and small functions ---------------------------------------------
+
+
+def test_embedded_colorchecker_matches_the_shared_reference_table():
+    if not REFERENCE_TSV.exists():
+        pytest.skip(f"reference table not found at {REFERENCE_TSV}")
+    table = np.genfromtxt(
+        REFERENCE_TSV, delimiter="\t", names=True, skip_header=4, dtype=None, encoding="utf8"
+    )[:24]
+    rgb = np.stack([table["R8"], table["G8"], table["B8"]], -1)
+    np.testing.assert_array_equal(COLORCHECKER_SRGB8, rgb)
+    lab = np.stack([table["sk_L"], table["sk_a"], table["sk_b"]], -1)
+    np.testing.assert_allclose(COLORCHECKER_LAB_D65, lab, atol=1e-4)
+    # and the Lab column is what skimage computes from the 8-bit values
+    np.testing.assert_allclose(rgb2lab(COLORCHECKER_SRGB8[None] / 255.0)[0], lab, atol=1e-3)
+
+
+def test_planckian_locus_matches_colour_science_kang_2002():
+    temps = np.array([2000.0, 2700.0, 3000.0, 4000.0, 5000.0, 6504.0, 8000.0, 12000.0])
+    expected = np.stack([colour_science.temperature.CCT_to_xy_Kang2002(t) for t in temps])
+    np.testing.assert_allclose(planckian_xy(temps), expected, atol=1e-9)
+    with pytest.raises(SettingsError, match="1667–25000 K"):
+        planckian_xy(1000.0)
+
+
+def test_methods_and_bad_inputs():
+    assert CORRECTION_METHODS == ("auto", "none", "grey-card", "chart")
+    rgb8 = render()
+    with pytest.raises(SettingsError, match="one of auto, none, grey-card, chart; got 'wb'"):
+        correct_colours(rgb8, "wb")
+    with pytest.raises(SettingsError, match=r"\(H, W, 3\) uint8 RGB array; got shape \(4, 4\)"):
+        correct_colours(np.zeros((4, 4), np.uint8), "none")
+    with pytest.raises(SettingsError, match="dtype float64"):
+        correct_colours(rgb8.astype(np.float64), "none")
+
+
+def test_none_is_identity():
+    rgb8 = render(3000)
+    result = correct_colours(rgb8, "none")
+    assert result.method == "none"
+    assert result.rgb.dtype == np.float32 and result.rgb.shape == rgb8.shape
+    np.testing.assert_array_equal(result.rgb, rgb8.astype(np.float32) / np.float32(255))
+    assert result.confidence == 1.0 and result.warnings == () and result.reference_mask is None
+
+
+# --- chart ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def warm_chart_scene():
+    return render(3000, chart=True)
+
+
+def test_mcc_reports_rgb_means_in_column_1(warm_chart_scene):
+    """The detector's own patch statistics (72×5, RGB rows, column 1 the mean) agree
+    with the rendered truth — the ordering the module relies on for its polygons."""
+    detector = cv2.mcc.CCheckerDetector_create()
+    detector.setColorChartType(cv2.mcc.MCC24)
+    assert detector.process(cv2.cvtColor(warm_chart_scene, cv2.COLOR_RGB2BGR), nc=1)
+    stats = detector.getBestColorChecker().getChartsRGB()
+    assert stats.shape == (72, 5)
+    means = stats[:, 1].reshape(24, 3)
+    truth = linear_to_srgb(srgb_to_linear(COLORCHECKER_SRGB8 / 255) * cast_gains(3000)) * 255
+    np.testing.assert_allclose(means, truth, atol=3.0)
+
+
+def test_find_colour_chart_locates_the_patches_in_order(warm_chart_scene):
+    found = find_colour_chart(warm_chart_scene)
+    assert found is not None
+    assert found.patch_polygons.shape == (24, 4, 2)
+    centres = found.patch_polygons.mean(1)
+    expected = np.array([(x + CHART_PATCH / 2, y + CHART_PATCH / 2) for x, y in _patch_origins()])
+    np.testing.assert_allclose(centres, expected, atol=4.0)
+
+
+def test_chart_correction_recovers_the_patches(warm_chart_scene):
+    result = correct_colours(warm_chart_scene, "chart")
+    assert result.method == "chart"
+    details = result.details
+    assert details["requested"] == "chart"
+    assert len(details["patch_delta_e"]) == 24
+    # independent check: sample the corrected image at the known patch centres
+    measured = np.array(
+        [result.rgb[y + 12 : y + CHART_PATCH - 12, x + 12 : x + CHART_PATCH - 12].reshape(-1, 3).mean(0)
+         for x, y in _patch_origins()]
+    )  # fmt: skip
+    lab = rgb2lab(measured[None])[0]
+    delta = deltaE_ciede2000(lab, COLORCHECKER_LAB_D65)
+    used = np.array(details["patches_used"]) - 1
+    assert 17 not in used  # cyan is out of gamut: never fitted
+    assert np.mean(delta[used]) < 1.0, delta
+    assert np.max(delta[used]) < 2.5, delta
+    # the reported residuals are the same numbers, computed by the module
+    reported = np.array([details["patch_delta_e"][i] for i in used])
+    np.testing.assert_allclose(reported, delta[used], atol=0.5)
+    assert details["mean_delta_e"] == pytest.approx(np.mean(reported), abs=1e-3)
+    assert details["loo_mean_delta_e"] >= details["mean_delta_e"] - 1e-6
+    # before the correction the chart was far off
+    raw_lab = rgb2lab((np.array([warm_chart_scene[y + 20, x + 20] for x, y in _patch_origins()]) / 255.0)[None])[0]
+    assert np.mean(deltaE_ciede2000(raw_lab, COLORCHECKER_LAB_D65)[used]) > 8
+    # the chart saw a ~3000 K light
+    assert 2700 < details["estimated_cct_k"] < 3400
+    # the reference mask covers the chart and nothing far from it
+    mask = result.reference_mask
+    x0, y0 = CHART_ORIGIN
+    assert mask.dtype == bool and mask.shape == warm_chart_scene.shape[:2]
+    assert mask[y0 + 60, x0 + 100] and mask[y0 + 5, x0 + 5]
+    assert not mask[50, 50] and mask.mean() < 0.2
+    assert 0.5 <= result.confidence <= 1.0
+
+
+def test_chart_skin_and_hair_within_issue_targets(warm_chart_scene):
+    result = correct_colours(warm_chart_scene, "auto")
+    assert result.method == "chart"  # auto prefers a chart
+    skin_after = skin_pixels(result.rgb, warm_chart_scene)
+    assert delta_e_srgb(skin_after, skin_srgb()) <= 2.0
+
+
+def test_chart_requested_but_absent_raises():
+    with pytest.raises(AnalysisError, match="expected a 24-patch ColorChecker Classic"):
+        correct_colours(render(), "chart")
+
+
+# --- grey card --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cct_k", [3000.0, 8000.0])
+def test_grey_card_rectangle_corrects_skin(cct_k):
+    rgb8 = render(cct_k, card=True, seed=3)
+    before = delta_e_srgb(skin_pixels(rgb8 / 255.0, rgb8), skin_srgb())
+    result = correct_colours(rgb8, "grey-card", grey_card=CARD_RECT)
+    assert result.method == "grey-card"
+    assert result.details["source"] == "grey-card (given)"
+    after = delta_e_srgb(skin_pixels(result.rgb, rgb8), skin_srgb())
+    assert before > 5 and after < 1.0, (before, after)
+    x, y, w, h = CARD_RECT
+    card_lab = rgb2lab(result.rgb[y + 30 : y + h - 30, x + 30 : x + w - 30].reshape(-1, 1, 3).mean(0)[None])[0, 0]
+    assert card_lab[0] == pytest.approx(116 * 0.18 ** (1 / 3) - 16, abs=1.0)  # L* 49.5
+    assert np.hypot(card_lab[1], card_lab[2]) < 1.0
+    assert abs(result.details["estimated_cct_k"] - cct_k) < 0.05 * cct_k
+    assert result.reference_mask[y + 10, x + 10] and not result.reference_mask[400, 600]
+
+
+def test_grey_card_is_found_automatically():
+    rgb8 = render(3000, card=True, seed=4)
+    rect = find_grey_card(rgb8)
+    assert rect is not None
+    x, y, w, h = rect
+    cx, cy, cw, ch = CARD_RECT
+    inter = max(0, min(x + w, cx + cw) - max(x, cx)) * max(0, min(y + h, cy + ch) - max(y, cy))
+    assert inter / (w * h + cw * ch - inter) > 0.8
+    result = correct_colours(rgb8, "auto")
+    assert result.method == "grey-card"
+    assert result.details["requested"] == "auto" and result.details["source"] == "grey-card (found)"
+    assert delta_e_srgb(skin_pixels(result.rgb, rgb8), skin_srgb()) < 1.0
+    assert result.warnings == ()
+
+
+def test_grey_card_requested_but_absent_raises():
+    with pytest.raises(AnalysisError, match="expected a grey card in the photo"):
+        correct_colours(render(), "grey-card")
+
+
+@pytest.mark.parametrize(
+    ("rect", "message"),
+    [
+        ((700, 500, 200, 200), "must lie inside the 800×600 image"),
+        ((10, 10, 5, 40), "expected at least 8×8 px"),
+        ((-1, 10, 50, 50), "must lie inside"),
+        ((300, 250, 60, 60), "not neutral under any plausible light"),  # skin, not a card
+        ((10, 10, 60, 60), "clipped white"),
+        ((500, 10, 60, 60), "too dark"),
+    ],
+)
+def test_bad_grey_card_rectangles_raise(rect, message):
+    rgb8 = render(card=True, seed=5)
+    rgb8[10:70, 10:70] = 255  # a blown highlight
+    rgb8[10:70, 500:560] = 3  # a black patch
+    rgb8[250:310, 300:360] = np.rint(skin_srgb() * 255)  # plain skin
+    with pytest.raises(SettingsError, match=message):
+        correct_colours(rgb8, "grey-card", grey_card=rect)
+
+
+# --- auto (estimate) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cct_k", [3000.0, 8000.0])
+def test_auto_detects_and_reduces_a_cast(cct_k):
+    rgb8 = render(cct_k, seed=6)
+    result = correct_colours(rgb8, "auto")
+    assert result.method == "auto"
+    assert result.details["source"] == "skin-locus"
+    assert any("colour cast" in w for w in result.warnings), result.warnings
+    true_mired = 1e6 / cct_k - 1e6 / 6504
+    assert np.sign(result.details["cast_mired"]) == np.sign(true_mired)
+    before = delta_e_srgb(skin_pixels(rgb8 / 255.0, rgb8), skin_srgb())
+    after = delta_e_srgb(skin_pixels(result.rgb, rgb8), skin_srgb())
+    assert after < 0.5 * before, (before, after)
+    assert result.confidence < 0.85
+
+
+def test_auto_leaves_a_neutral_photo_alone():
+    rgb8 = render(None, seed=7)
+    result = correct_colours(rgb8, "auto")
+    assert result.method == "auto"
+    assert not any("colour cast" in w for w in result.warnings)
+    lab_before = rgb2lab(rgb8[::3, ::3] / 255.0)
+    lab_after = rgb2lab(result.rgb[::3, ::3].astype(np.float64))
+    assert deltaE_ciede2000(lab_before, lab_after).mean() < 1.0
+
+
+def test_estimate_without_skin_falls_back_to_shades_of_grey():
+    rng = np.random.default_rng(8)
+    scene = rng.uniform(0.1, 0.6, (12, 16, 3)).repeat(25, 0).repeat(25, 1)  # grey-ish mosaic
+    scene = scene.mean(-1, keepdims=True) * np.ones(3) * cast_gains(3000)
+    rgb8 = np.clip(np.rint(linear_to_srgb(scene) * 255), 0, 255).astype(np.uint8)
+    estimate = estimate_illuminant(rgb8)
+    assert estimate.source == "shades-of-grey"
+    assert estimate.cast_mired > 60  # the mosaic is grey: the cast is plain to see
+
+
+# --- real photos: no false chart or card ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", REAL_PHOTO_NAMES)
+def test_no_false_reference_on_real_scalp_photos(name):
+    path = REAL_PHOTOS / name
+    if not path.exists():
+        pytest.skip(f"real photo not available: {path}")
+    rgb8 = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    assert find_colour_chart(rgb8) is None
+    assert find_grey_card(rgb8) is None
+    result = correct_colours(rgb8, "auto")
+    assert result.method == "auto"
+    assert result.reference_mask is None
+    assert 0.0 < result.confidence <= 1.0
+
+
+def test_module_constants_are_read_only():
+    with pytest.raises(ValueError):
+        correction.COLORCHECKER_SRGB8[0, 0] = 1
