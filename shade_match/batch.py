@@ -82,6 +82,9 @@ __all__ = [
     "run_batch",
     "run_batch_cli",
     "CSV_COLUMNS",
+    "OPENCV_RNG_SEED",
+    "latest_records",
+    "record_to_row",
 ]
 
 #: File name extensions picked up when a folder is scanned (lower case). Files named

@@ -186,10 +186,17 @@ CARD_MIN_SIDE = 8
 #: A card rectangle with more than this fraction of its central pixels clipped (any
 #: channel ≥ 250) is overexposed or not the card. A design choice.
 CARD_MAX_CLIPPED_FRACTION = 0.25
-#: Largest log-chromaticity distance of the card from the colour of any plausible
-#: light (2000–12000 K, see :func:`_illuminant_grid`). A design choice: light skin
-#: lies ≈ 0.4 from that curve, a grey card under any of those lights lies on it.
-CARD_MAX_CHROMA_DISTANCE = 0.12
+#: Largest log-chromaticity distance of a card from the colour of any plausible
+#: light (2000–12000 K, Duv −0.002…+0.012). A grey card under any of those lights
+#: lies on that curve (± noise and the camera's non-diagonal error); skin lies
+#: 0.07 (very pale, L* 72) to 0.35 (ColorChecker dark skin) from it. A design choice:
+#: 0.06 ≈ 6 % in a channel ratio. Blonde hair and beige objects can lie on the curve:
+#: colour alone cannot tell them from a card, which is why a found card must also be
+#: card-shaped.
+CARD_MAX_CHROMA_DISTANCE = 0.06
+#: A found card must be closer still (a design choice: the search has no practitioner
+#: to confirm it).
+_CARD_SEARCH_CHROMA_DISTANCE = 0.04
 #: Exposure gains outside this range mean the card is not an 18 % card (or the photo
 #: is far off): white balance is applied, exposure is not. A design choice.
 CARD_EXPOSURE_GAIN_RANGE = (0.4, 2.5)
@@ -474,16 +481,50 @@ def _plane_index(chroma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return idx[..., 1], idx[..., 0]  # row = v, column = u
 
 
+#: Lights a grey card is checked against: the grid's lights with Duv in
+#: −0.002…+0.012. Below the locus (pink) lights are rare, and allowing them would
+#: accept light skin as a "grey card under a pinkish warm light" (light skin lies
+#: 0.02–0.07 from such lights in log-chromaticity, 0.07–0.35 from these). Fluorescent
+#: and LED lights reach +0.01 (green). A design choice.
+_CARD_DUV_RANGE = (-0.0021, 0.0121)
+
+
 @functools.lru_cache(maxsize=1)
 def _neutral_distance_plane() -> np.ndarray:
-    """Distance (log-chroma units) from each cell to the nearest plausible light."""
+    """Distance (log-chroma units) from each cell to the nearest card-plausible light."""
     grid = _illuminant_grid()
     canvas = np.full((_PLANE_SIZE, _PLANE_SIZE), 255, np.uint8)
-    rows, cols = _plane_index(grid.shift)
+    band = (grid.duv >= _CARD_DUV_RANGE[0]) & (grid.duv <= _CARD_DUV_RANGE[1])
+    rows, cols = _plane_index(grid.shift[band])
     canvas[rows, cols] = 0
     # the grid is dense (2 mired, 0.002 Duv ≪ one 0.01 cell), so points suffice
     dist = cv2.distanceTransform(canvas, cv2.DIST_L2, 5)
     return dist * _PLANE_STEP
+
+
+#: Near-neutral pixels (walls, white clothes, grey hair) in a photo the camera has
+#: already white-balanced: within this log-chroma distance of a light of 5000–9000 K
+#: (Duv −0.002…+0.012). They are not skin candidates — on real phone photos the
+#: background is often the largest uniform cluster, and a grey wall taken for skin
+#: reads as a strong cool cast. A design choice, measured: without it 44 of 50
+#: dataset photos were warned about a (cool) cast.
+_NEAR_NEUTRAL_DISTANCE = 0.08
+_NEAR_NEUTRAL_MIRED = (1e6 / 9000, 1e6 / 5000)
+
+
+@functools.lru_cache(maxsize=1)
+def _near_neutral_plane() -> np.ndarray:
+    grid = _illuminant_grid()
+    band = (
+        (grid.duv >= _CARD_DUV_RANGE[0])
+        & (grid.duv <= _CARD_DUV_RANGE[1])
+        & (grid.mired >= _NEAR_NEUTRAL_MIRED[0])
+        & (grid.mired <= _NEAR_NEUTRAL_MIRED[1])
+    )
+    canvas = np.full((_PLANE_SIZE, _PLANE_SIZE), 255, np.uint8)
+    rows, cols = _plane_index(grid.shift[band])
+    canvas[rows, cols] = 0
+    return cv2.distanceTransform(canvas, cv2.DIST_L2, 5) * _PLANE_STEP > _NEAR_NEUTRAL_DISTANCE
 
 
 # --- skin locus ---------------------------------------------------------------------
@@ -501,6 +542,16 @@ _SKIN_REFERENCE_SRGB8 = np.array(
         [0xA0, 0x7E, 0x56], [0x82, 0x5C, 0x43], [0x60, 0x41, 0x34], [0x3A, 0x31, 0x2A],
     ]
 )  # fmt: skip
+#: In-vivo skin colours: the colorimetric skin population of Del Bino & Bernerd
+#: (ITA° −60…+70, b* 8–28, a* 5–16; S. Del Bino, F. Bernerd, Br. J. Dermatol.
+#: 169 (Suppl. 3):33–40, 2013), sampled on a grid (ITA°, b*, a*); L* follows from
+#: ITA° = atan((L* − 50) / b*). Real phone photos of scalps show skin redder (hue
+#: 30–50°) than the Monk display swatches (hue 50–90°); this grid covers both.
+_IN_VIVO_SKIN_GRID = (
+    np.array([-50.0, -20.0, 10.0, 30.0, 50.0, 65.0]),
+    np.array([10.0, 18.0, 26.0]),
+    np.array([6.0, 11.0, 16.0]),
+)
 #: Floor added to the skin covariance (log-chroma², i.e. σ = 0.05): skin colour of one
 #: person varies by region and the reference set is small. A design choice.
 _SKIN_COVARIANCE_FLOOR = 0.05**2
@@ -520,6 +571,11 @@ _SKIN_CANDIDATE_RADIUS = 3.0
 #: data and are ignored; pixels with any channel ≥ 250 are clipped. Design choices.
 _MIN_LUMINANCE = 0.02
 _CLIP_CODE = 250
+#: The skin cluster must hold at least this fraction of the usable pixels for the
+#: skin-locus estimate to be used. A design choice, from the 50 dataset photos: the
+#: estimates resting on 10–17 % of the pixels were all at the grid's cool end
+#: (clusters of dark hair or clothes, not skin); scalp close-ups have far more skin.
+_MIN_SKIN_EVIDENCE = 0.2
 #: Work on a copy at most this many pixels on its longest side (speed).
 _ESTIMATE_SIDE = 256
 
@@ -534,11 +590,22 @@ class _SkinModel:
     chol: np.ndarray  # (2, 2) of the covariance including the lightness spread
 
 
+def _skin_reference_lab() -> np.ndarray:
+    """CIELAB (D65) of the reference skins: the sRGB swatches and the in-vivo grid."""
+    swatches = colour.srgb_to_lab(_SKIN_REFERENCE_SRGB8 / 255.0)
+    ita, b_star, a_star = np.meshgrid(*_IN_VIVO_SKIN_GRID, indexing="ij")
+    lightness = 50.0 + b_star * np.tan(np.radians(ita))
+    in_vivo = np.stack([lightness, a_star, b_star], -1).reshape(-1, 3)
+    in_vivo = in_vivo[(in_vivo[:, 0] > 15) & (in_vivo[:, 0] < 90)]
+    return np.concatenate([swatches, in_vivo])
+
+
 @functools.lru_cache(maxsize=1)
 def _skin_model() -> _SkinModel:
-    linear = colour.srgb_to_linear(_SKIN_REFERENCE_SRGB8 / 255.0)
+    lab = _skin_reference_lab()
+    linear = np.clip(colour.srgb_to_linear(colour.lab_to_srgb(lab)), 1e-4, 1.0)
     chroma = _log_chroma(linear)
-    lightness = colour.srgb_to_lab(_SKIN_REFERENCE_SRGB8 / 255.0)[:, 0] - 50.0
+    lightness = lab[:, 0] - 50.0
     design = np.stack([np.ones_like(lightness), lightness], -1)
     coef, *_ = np.linalg.lstsq(design, chroma, rcond=None)
     residual = chroma - design @ coef
@@ -620,7 +687,7 @@ def correct_colours(
     if method == "none":
         return CorrectionResult(
             method="none",
-            rgb=rgb8.astype(np.float32) * np.float32(1 / 255),
+            rgb=rgb8.astype(np.float32) / np.float32(255),
             details={"requested": "none"},
         )
     linear = _linear_image(rgb8)
@@ -797,8 +864,20 @@ def _sample_patches(rgb8: np.ndarray, linear: np.ndarray, polygons: np.ndarray):
             continue
         codes = rgb8[y0:y1, x0:x1][local]
         clipped[i] = float((codes >= _CLIP_CODE).any(-1).mean())
-        values[i] = np.median(linear[y0:y1, x0:x1][local], axis=0)
+        values[i] = _trimmed_mean(linear[y0:y1, x0:x1][local])
     return values, clipped
+
+
+def _trimmed_mean(values: np.ndarray) -> np.ndarray:
+    """Per-channel mean of the values between the 10th and 90th percentiles.
+
+    Robust to specks and edge pixels like a median, but without the median's bias on
+    8-bit data (a median snaps to one code level: up to half a code, ≈ 0.6 ΔE00 on
+    the dark neutral patches, measured here).
+    """
+    low, high = np.percentile(values, [10, 90], axis=0)
+    inside = (values >= low) & (values <= high)
+    return (values * inside).sum(0) / np.maximum(inside.sum(0), 1)
 
 
 def _fit_matrix(measured: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -841,7 +920,7 @@ def _chart_correction(rgb8, linear, detection: ChartDetection, requested: str):
     idx = np.flatnonzero(usable)
     matrix = _fit_matrix(measured[idx], reference[idx], _CHART_FIT_WEIGHTS[idx])
     cond = float(np.linalg.cond(matrix))
-    fitted = np.isfinite(measured).all(1)
+    fitted = np.isfinite(measured).all(1) & (clipped <= 0.1)  # clipped: no honest residual
     patch_de = np.full(24, np.nan)
     patch_de[fitted] = _patch_delta_e(measured[fitted] @ matrix, np.flatnonzero(fitted))
     mean_de = float(np.mean(patch_de[idx]))
@@ -942,7 +1021,7 @@ def _grey_card_correction(
             "card — mark the card, not a highlight, or lower the exposure"
         )
     values = values[~clipped]
-    card = np.median(values, axis=0)
+    card = _trimmed_mean(values)
     luminance = float(card @ _LUMA)
     if luminance < _MIN_LUMINANCE:
         raise SettingsError(
@@ -957,7 +1036,7 @@ def _grey_card_correction(
         encoded = np.rint(colour.linear_to_srgb(card) * 255).astype(int).tolist()
         raise SettingsError(
             f"{where} ({x}, {y}, {w}, {h}) is not neutral under any plausible light "
-            f"(2000–12000 K): its median colour is RGB {encoded}, {distance:.2f} from the "
+            f"(2000–12000 K, Duv −0.002…+0.012): its colour is RGB {encoded}, {distance:.2f} from the "
             f"nearest light colour in log-chromaticity (accepted ≤ {CARD_MAX_CHROMA_DISTANCE}); "
             "expected a grey card — mark the card, not skin or a coloured object"
         )
@@ -1021,6 +1100,12 @@ _CARD_AREA_RANGE = (0.002, 0.25)
 #: blurred corners) no longer than 4:1.
 _CARD_MIN_RECTANGULARITY = 0.85
 _CARD_MAX_ASPECT = 4.0
+#: A found card's luminance must be at least this (L* ≈ 29: an 18 % card 1.5 stops
+#: under-exposed); darker uniform regions are clothes and shadows. A design choice.
+_CARD_MIN_LUMINANCE = 0.06
+#: Edge test of a found card (see :func:`_find_grey_card_region`). Design choices.
+_CARD_EDGE_CONTRAST = 10 / 255
+_CARD_MIN_EDGE_FRACTION = 0.6
 #: Side of the thumbnail the card search runs on (speed).
 _CARD_SEARCH_SIDE = 400
 
@@ -1030,9 +1115,11 @@ def find_grey_card(rgb8: np.ndarray) -> tuple[int, int, int, int] | None:
 
     A card is a connected region that is (a) uniform (7×7 local standard deviation
     below ≈ 5 codes), (b) the colour of a neutral under some light between 2000 and
-    12000 K (within 0.06 in log-chromaticity; skin is ≈ 0.4 away), (c) neither dark
+    12000 K (within 0.04 in log-chromaticity; skin is 0.07–0.35 away), (c) neither dark
     nor clipped, and (d) card-shaped: 0.2–25 % of the image, rectangular (≥ 85 % of
-    its minimum rotated rectangle), aspect ≤ 4:1 and not touching the image border.
+    its minimum rotated rectangle), four straight sides, aspect ≤ 4:1, not touching
+    the image border, and standing out from its surroundings (its outer ring differs
+    by > 10 codes on ≥ 60 % of its pixels).
     The last condition is deliberate: a grey wall or a background is neutral-looking,
     but only a bounded card is known to be neutral. Conservative by design: a card
     the search misses can be marked by hand.
@@ -1059,7 +1146,7 @@ def _find_grey_card_region(rgb8: np.ndarray):
     linear = _linear_image(small)
     luminance = linear @ _LUMA.astype(np.float32)
     row, col = _plane_index(_log_chroma(linear))
-    neutral = _neutral_distance_plane()[row, col] <= CARD_MAX_CHROMA_DISTANCE / 2
+    neutral = _neutral_distance_plane()[row, col] <= _CARD_SEARCH_CHROMA_DISTANCE
     candidate = (
         (local_std < _CARD_UNIFORM_STD)
         & neutral
@@ -1094,6 +1181,20 @@ def _find_grey_card_region(rgb8: np.ndarray):
             continue
         chroma = _log_chroma(linear[region])
         if float(chroma.std(0).max()) > 0.03:
+            continue
+        if float(np.median(luminance[region])) < _CARD_MIN_LUMINANCE:
+            continue
+        # bounded: a card stands out from what is around it. The ring 5–9 px outside
+        # the region (the uniformity window ate ≈ 3 px of the card's edge) must differ
+        # from the card by > 10 codes in some channel on most (≥ 60 %) of its pixels;
+        # a card-shaped patch carved out of a plain jacket or wall does not.
+        region_u8 = region.astype(np.uint8)
+        ring = cv2.dilate(region_u8, np.ones((19, 19), np.uint8)) > cv2.dilate(
+            region_u8, np.ones((11, 11), np.uint8)
+        )
+        card_mean = encoded[region].mean(0)
+        differs = (np.abs(encoded[ring] - card_mean) > _CARD_EDGE_CONTRAST).any(1)
+        if ring.sum() == 0 or differs.mean() < _CARD_MIN_EDGE_FRACTION:
             continue
         if best is None or area > best[0]:
             best = (area, label, (x, y, w, h))
@@ -1172,7 +1273,7 @@ def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
         return _estimate_from_index(int(np.argmin(prior)), "none", 0.0)
     chroma = _log_chroma(linear[usable])
     row, col = _plane_index(chroma)
-    skin = _skin_candidate_plane()[row, col]
+    skin = _skin_candidate_plane()[row, col] & _near_neutral_plane()[row, col]
     if skin.sum() >= max(50, 0.05 * n_usable):
         skin_chroma = _densest_cluster_median(chroma[skin])
         cluster = np.linalg.norm(chroma[skin] - skin_chroma, axis=1) <= 0.15
@@ -1185,7 +1286,11 @@ def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
         residual = skin_chroma - grid.shift - expected
         cost = np.einsum("ki,ij,kj->k", residual, model.inv_cov, residual) + prior
         k = int(np.argmin(cost))
-        return _estimate_from_index(k, "skin-locus", float(cluster.sum() / n_usable))
+        fraction = float(cluster.sum() / n_usable)
+        if fraction >= _MIN_SKIN_EVIDENCE:
+            return _estimate_from_index(k, "skin-locus", fraction)
+        # a small cluster is as likely hair, clothes or a shadow as skin: no estimate
+        return _estimate_from_index(int(np.argmin(prior)), "none", fraction)
     # no skin in view: shades of grey (Minkowski p = 6, Finlayson & Trezzi [11])
     p = 6.0
     white = np.mean(linear[usable] ** p, axis=0) ** (1 / p)
@@ -1238,7 +1343,7 @@ def _estimate_correction(rgb8: np.ndarray, linear: np.ndarray) -> CorrectionResu
         rgb = _encode_image(_apply_gains(linear, gains))
     else:  # within the estimate's own uncertainty: keep the camera's white balance
         gains = np.ones(3)
-        rgb = rgb8.astype(np.float32) * np.float32(1 / 255)
+        rgb = rgb8.astype(np.float32) / np.float32(255)
     warnings: list[str] = []
     if abs(cast) >= CAST_WARNING_MIRED:
         kind = "warm" if cast > 0 else "cool"
@@ -1247,10 +1352,15 @@ def _estimate_correction(rgb8: np.ndarray, linear: np.ndarray) -> CorrectionResu
             "card or chart in frame): colours were corrected by estimate. Add a grey card "
             "or a colour chart for a reliable match."
         )
-    if estimate.source != "skin-locus":
+    if estimate.source == "shades-of-grey":
         warnings.append(
             "No skin found to estimate the light from: the white balance is a weak guess "
             "from the whole scene. Add a grey card for a reliable match."
+        )
+    elif estimate.source == "none":
+        warnings.append(
+            "Too little bare skin in view to estimate the light: colours are as the camera "
+            "balanced them. Add a grey card for a reliable match."
         )
     confidence = float(np.clip(0.85 - abs(cast) / 400.0, 0.4, 0.85))
     if estimate.source != "skin-locus":

@@ -25,6 +25,11 @@ What is counted (definitions)
   away from D65 (6504 K) with a warning containing "colour cast" (cast conditions);
   for the white-balanced neutral condition, the share of photos warned at all
   ("false": there is no cast to warn about).
+- **grey fraction / coverage error**: reported ``hair.grey_fraction`` minus the true
+  grey share of the strands, and reported ``hair.coverage`` (0 when no hair) minus
+  the true hair area / scalp area; medians of the absolute values.
+- **hair/skin confused**: share of reported hair tones nearer (ΔE00) the true skin
+  colour than the true hair colour.
 - **failed**: analyses that raised; they are counted, never fatal.
 
 Targets (issue 3) are printed beside the numbers, never asserted here.
@@ -48,7 +53,13 @@ from typing import Sequence
 import numpy as np
 
 from .errors import SettingsError
-from .synthetic import CONDITIONS, D65_CCT_KELVIN, random_spec, render_scalp_photo
+from .synthetic import (
+    CONDITIONS,
+    D65_CCT_KELVIN,
+    HAIR_PRESENT_COVERAGE,
+    random_spec,
+    render_scalp_photo,
+)
 
 __all__ = [
     "CASES",
@@ -81,9 +92,9 @@ TARGETS = {
 
 #: A cast counts as "strong" beyond this distance from D65 (issue 3).
 CAST_WARN_KELVIN = 1000.0
-#: Truth has hair when strands cover ≥ 2 % of the scalp (a design choice: below that a
-#: photo is essentially bald and "no hair found" is a fair answer).
-MIN_HAIR_COVERAGE = 0.02
+#: Truth has hair when strands cover ≥ 2 % of the scalp (see
+#: :data:`shade_match.synthetic.HAIR_PRESENT_COVERAGE`).
+MIN_HAIR_COVERAGE = HAIR_PRESENT_COVERAGE
 #: Truth has measurable skin with ≥ 200 bare-skin pixels (a design choice: ~14×14 px).
 MIN_SKIN_PIXELS = 200
 #: Hair results are also split at this true grey fraction (salt-and-pepper hair is a
@@ -112,6 +123,9 @@ class PhotoResult:
     hair_delta_e: float | None = None
     skin_delta_e: float | None = None
     mixing_delta_e: float | None = None
+    hair_nearer_skin: bool | None = None
+    grey_fraction_error: float | None = None
+    coverage_error: float | None = None
     monk_true: int | None = None
     monk_measured: int | None = None
     cast_warned: bool | None = None
@@ -200,6 +214,15 @@ def evaluate_photo(condition: str, index: int, seed: int = 0, *, size=None) -> l
                 skin_found=skin is not None,
                 hair_delta_e=_delta_e(hair.lab, photo.true_hair_lab) if hair and has_hair else None,
                 skin_delta_e=_delta_e(skin.lab, photo.true_skin_lab) if skin and has_skin else None,
+                grey_fraction_error=(
+                    hair.grey_fraction - float(photo.true_grey_fraction or 0.0) if hair and has_hair else None
+                ),
+                coverage_error=(hair.coverage if hair else 0.0) - photo.true_coverage,
+                hair_nearer_skin=(
+                    _delta_e(hair.lab, photo.true_skin_lab) < _delta_e(hair.lab, photo.true_hair_lab)
+                    if hair and has_hair
+                    else None
+                ),
                 monk_measured=skin.monk if skin else None,
                 cast_warned=any(CAST_WARNING_TEXT in w.lower() for w in analysis.warnings),
                 correction_method=analysis.correction.method,
@@ -319,6 +342,11 @@ def summarise(results: Sequence[PhotoResult]) -> dict:
             "skin_found": _share([bool(r.skin_found) for r in ok if r.has_skin]),
             "hair_found": _share([bool(r.hair_found) for r in ok if r.has_hair]),
             "false_hair": _share([bool(r.hair_found) for r in ok if r.is_bald]),
+            "grey_fraction_abs_error": _stats(
+                [abs(r.grey_fraction_error) for r in ok if r.grey_fraction_error is not None]
+            ),
+            "coverage_abs_error": _stats([abs(r.coverage_error) for r in ok if r.coverage_error is not None]),
+            "hair_nearer_skin": _share([r.hair_nearer_skin for r in ok if r.hair_nearer_skin is not None]),
             "monk_within_1": _share(monk),
             "cast_warned_strong": _share([bool(r.cast_warned) for r in strong]),
             "cast_warned_mild": _share([bool(r.cast_warned) for r in mild]),
@@ -400,7 +428,15 @@ def format_table(summary: dict) -> str:
             f"{_fmt(s['cast_warned_mild']['rate'], '{:.0%}')}; analysis s/photo {_fmt(s['seconds_median'], '{:.3f}')}"
         )
         methods = ", ".join(f"{m} {k}" for m, k in s["correction_methods"].items())
-        lines.append(f"    correction applied: {methods or '–'}")
+        swapped = _fmt(s["hair_nearer_skin"]["rate"], "{:.0%}")
+        lines.append(
+            f"    correction applied: {methods or '–'}; reported hair nearer the true skin "
+            f"than the true hair (hair/skin confused): {swapped}"
+        )
+        lines.append(
+            f"    |grey fraction error| median {_fmt(s['grey_fraction_abs_error']['median'])}, "
+            f"|coverage error| median {_fmt(s['coverage_abs_error']['median'])} (fractions 0–1)"
+        )
         for failure in s["failures"]:
             lines.append(f"    failure: {failure[:160]}")
     return "\n".join(lines)

@@ -110,6 +110,7 @@ __all__ = [
     "clean_spec",
     "D65_CCT_KELVIN",
     "GREY_CARD_REFLECTANCE",
+    "HAIR_PRESENT_COVERAGE",
     "cct_to_xy",
     "illuminant_linear_rgb",
     "lab_to_linear_srgb",
@@ -345,6 +346,10 @@ COLORCHECKER_CLASSIC_SRGB8 = (
     (161, 163, 163), (121, 121, 121), (83, 84, 85), (50, 50, 50),
 )  # fmt: skip
 
+#: A photo "has hair" when strands cover at least 2 % of the scalp: a design choice —
+#: below that it is essentially bald and "no hair found" is a fair answer.
+HAIR_PRESENT_COVERAGE = 0.02
+
 #: Grey card: 18 % neutral reflectance (the photographic standard grey), L* ≈ 49.5.
 GREY_CARD_REFLECTANCE = 0.18
 
@@ -502,7 +507,8 @@ class SyntheticPhoto:
     hair_mask : ndarray, shape (H, W), bool
         Pixels at least half covered by strands (pigmented or grey).
     skin_mask : ndarray, shape (H, W), bool
-        Scalp skin with (almost) no strand over it (coverage < 2 %), no scar.
+        Bare scalp skin: no strand (coverage < 2 %) in the pixel or its 8 neighbours,
+        no scar.
     scalp_mask : ndarray, shape (H, W), bool
         The scalp (skin + hair + scar), not background nor reference.
     reference_box : (x, y, w, h) or None
@@ -544,8 +550,8 @@ class SyntheticPhoto:
 
     @property
     def has_hair(self) -> bool:
-        """True when strands cover at least 0.5 % of the scalp."""
-        return self.true_coverage >= 0.005
+        """True when strands cover at least :data:`HAIR_PRESENT_COVERAGE` of the scalp."""
+        return self.true_coverage >= HAIR_PRESENT_COVERAGE
 
 
 # --------------------------------------------------------------------------------------
@@ -648,8 +654,20 @@ def random_spec(
     Notes
     -----
     Hard cases are drawn on purpose, 30 % of the time in all: dark hair on dark skin
-    (Monk 8–10, black/dark brown hair; low contrast), light blond on fair skin (Monk
-    1–3), and white hair.
+    (Monk 8–10, black/dark brown hair; low contrast, 12 %), light blond on fair skin
+    (Monk 1–3, 10 %), and white hair (8 %). The other draws (all design choices meant
+    to cover what phone photos of scalps show, each range documented on
+    :class:`SceneSpec`):
+
+    - hair category by :data:`_HAIR_CATEGORY_WEIGHTS`, shade from :data:`HAIR_SHADES`
+      jittered N(0, 2.5) in L*, N(0, 1.5) in a*, b*; skin by ``_draw_skin_lab``;
+    - grey fraction 0 (60 %), 0.05–0.3 (25 %), 0.3–0.8 (15 %; none for grey/white hair);
+    - bald (density 0) 10 %, else density 0.15–1; scar 10 % (60 % FUT line, 40 % FUE
+      dots; hypo- or hyper-pigmented by 5–15 L*);
+    - CCT uniform in mired over 2700–8000 K, so about 80 % of the casts are more than
+      1000 K from D65; glare in half of the photos; noise σ 0–4 codes; JPEG q60–95 in
+      80 %, lossless in 20 %; optical blur σ 0.3–1 px; skin texture ×0.5–1.5; strand
+      colour jitter ×0.5–1.5.
     """
     if condition not in CONDITIONS:
         raise SettingsError(f"condition must be one of {CONDITIONS}; got {condition!r}")
@@ -1170,7 +1188,10 @@ def render_scalp_photo(spec: SceneSpec) -> SyntheticPhoto:
     # --- truth masks ----------------------------------------------------------------------
     scalp_mask = scalp & ~occluded
     hair_mask = (hair_alpha >= 0.5) & scalp_mask
-    skin_mask = scalp_mask & (hair_alpha < 0.02)
+    # Bare skin: no strand in the pixel nor in its 8 neighbours, so the optical blur
+    # (σ ≤ 1 px) and JPEG's 2×2 chroma subsampling do not carry hair colour into it.
+    near_hair = cv2.dilate((hair_alpha >= 0.02).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    skin_mask = scalp_mask & ~near_hair
     if scar_mask is not None:
         # The visible scar: scar tissue not hidden by strands lying over it.
         scar_mask &= ~occluded & (hair_alpha < 0.5)

@@ -368,3 +368,27 @@ def test_a_killed_worker_is_retried_and_the_run_completes(tmp_path, scalp_photos
     records = lines_of(out)
     assert_each_once(records, files)
     assert all(r["ok"] for r in records)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_with_exit_130_and_resume_finishes(tmp_path, scalp_photos):
+    folder = tmp_path / "in"
+    files = write_photos(folder, scalp_photos, 16)
+    out = tmp_path / "out.jsonl"
+    process = _start_batch([str(folder), "--out", str(out), "--workers", "2"])
+    try:
+        while _complete_lines(out) < 2 and process.poll() is None:
+            time.sleep(0.01)
+        assert process.poll() is None
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to the whole group on Ctrl-C
+        _, stderr = process.communicate(timeout=600)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, stderr.decode()
+    assert b"--resume" in stderr
+    interrupted = lines_of(out)  # every line complete and valid
+    assert 2 <= len(interrupted) < 16
+    assert main([str(folder), "--out", str(out), "--workers", "2", "--resume"]) == 0
+    assert_each_once(lines_of(out), files)

@@ -49,6 +49,8 @@ def test_reported_numbers_are_finite_and_in_range(small_run):
     for r in small_run:
         for value in (r.hair_delta_e, r.skin_delta_e, r.mixing_delta_e):
             assert value is None or (math.isfinite(value) and value >= 0)
+        for value in (r.grey_fraction_error, r.coverage_error):
+            assert value is None or -1.0 <= value <= 1.0
         assert r.monk_true is not None and 1 <= r.monk_true <= 10
         assert r.monk_measured is None or 1 <= r.monk_measured <= 10
         assert r.correction_method in ("none", "auto", "grey-card", "chart")
