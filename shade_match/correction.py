@@ -35,7 +35,12 @@ confidences. Its formula per method (design choices, not measurements):
   when the exposure could not be set from the card;
 * ``auto`` (estimate) → ``clip(0.85 − |Δmired| / 400, 0.4, 0.85)``: an estimate is
   never as good as a reference; each 40 mired of estimated cast (≈ D65 → 5100 K)
-  costs another 0.1 because the larger the correction, the larger its error.
+  costs another 0.1 because the larger the correction, the larger its error. At
+  most 0.6 when no skin cluster could be used (shades-of-grey or no estimate).
+
+``auto`` keeps the camera's white balance (identity) when the estimate is within
+20 mired / 0.006 Duv of D65 (the estimate's own spread), and warns with the phrase
+"colour cast" exactly when it corrects a cast of ≥ 20 mired.
 
 References
 ----------
@@ -532,9 +537,10 @@ def _near_neutral_plane() -> np.ndarray:
 #: Reference skin colours under D65 (8-bit sRGB): ColorChecker "dark skin" and "light
 #: skin" (X-Rite 2014 [2]_; designed to match human skin reflectance [7]_) and the
 #: Monk Skin Tone swatches 2–9 [8]_ (1 and 10 are almost neutral and would make the
-#: locus uninformative). Their log-chromaticities give the canonical skin locus's
-#: mean and covariance (a design choice, cf. the skin locus of [6]_ and the canonical
-#: skin gamut of [5]_).
+#: locus uninformative); together with ``_IN_VIVO_SKIN_GRID`` they give the canonical
+#: skin locus: log-chromaticity as a straight line in L*, plus the residual
+#: covariance (a design choice, cf. the skin locus of [6]_ and the canonical skin
+#: gamut of [5]_).
 _SKIN_REFERENCE_SRGB8 = np.array(
     [
         [116, 79, 65], [197, 144, 127],
@@ -1103,6 +1109,10 @@ _CARD_MAX_ASPECT = 4.0
 #: A found card's luminance must be at least this (L* ≈ 29: an 18 % card 1.5 stops
 #: under-exposed); darker uniform regions are clothes and shadows. A design choice.
 _CARD_MIN_LUMINANCE = 0.06
+#: Largest standard deviation of log-chromaticity inside a found card: one colour,
+#: not a mosaic. 8-bit noise of σ ≈ 2 codes alone gives 0.02–0.05 on a mid-grey card
+#: (measured on the synthetic renders); a design choice with margin.
+_CARD_MAX_CHROMA_STD = 0.08
 #: Edge test of a found card (see :func:`_find_grey_card_region`). Design choices.
 _CARD_EDGE_CONTRAST = 10 / 255
 _CARD_MIN_EDGE_FRACTION = 0.6
@@ -1180,7 +1190,7 @@ def _find_grey_card_region(rgb8: np.ndarray):
         if max(rw, rh) > _CARD_MAX_ASPECT * max(min(rw, rh), 1):
             continue
         chroma = _log_chroma(linear[region])
-        if float(chroma.std(0).max()) > 0.03:
+        if float(chroma.std(0).max()) > _CARD_MAX_CHROMA_STD:
             continue
         if float(np.median(luminance[region])) < _CARD_MIN_LUMINANCE:
             continue
@@ -1233,9 +1243,12 @@ def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
        are mapped to log-chromaticity (log R/G, log B/G) in linear sRGB [9]_, where a
        light's colour is a translation.
     2. Skin candidates: pixels that would lie within 3σ of the canonical skin locus
-       under some light of 2000–12000 K (Duv −0.012…+0.018). Their densest cluster
-       (a smoothed 2-D histogram's peak; dark hair and backgrounds form other
-       clusters) gives the scene's skin chromaticity (median of the cluster).
+       under some light of 2000–12000 K (Duv −0.012…+0.018) and that are not
+       near-neutral under a 5000–9000 K light. The (up to) three highest peaks of
+       their smoothed 2-D histogram are candidate skin clusters (hair, walls and
+       shirts form the others); clusters under 20 % of the usable pixels are ignored,
+       and the cluster that is most skin-like under a plausible light (lowest
+       posterior cost in step 3) is the skin.
     3. The light is the maximum a-posteriori translation over the grid of lights: the
        skin locus is Gaussian with a mean that depends on lightness (darker skin is
        more orange: a straight-line fit of log-chromaticity on L* through ten
@@ -1275,22 +1288,29 @@ def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
     row, col = _plane_index(chroma)
     skin = _skin_candidate_plane()[row, col] & _near_neutral_plane()[row, col]
     if skin.sum() >= max(50, 0.05 * n_usable):
-        skin_chroma = _densest_cluster_median(chroma[skin])
-        cluster = np.linalg.norm(chroma[skin] - skin_chroma, axis=1) <= 0.15
-        skin_linear = np.median(linear[usable][skin][cluster], axis=0)
         model = _skin_model()
-        # the skin's lightness once corrected by each candidate light
-        corrected_y = (skin_linear / grid.white_rgb) @ _LUMA
-        lightness = 116.0 * np.cbrt(np.maximum(corrected_y, 0.0)) - 16.0
-        expected = model.mean + (lightness - 50.0)[:, None] * model.slope
-        residual = skin_chroma - grid.shift - expected
-        cost = np.einsum("ki,ij,kj->k", residual, model.inv_cov, residual) + prior
-        k = int(np.argmin(cost))
-        fraction = float(cluster.sum() / n_usable)
-        if fraction >= _MIN_SKIN_EVIDENCE:
-            return _estimate_from_index(k, "skin-locus", fraction)
-        # a small cluster is as likely hair, clothes or a shadow as skin: no estimate
-        return _estimate_from_index(int(np.argmin(prior)), "none", fraction)
+        skin_linear_all = linear[usable][skin]
+        best = None  # (cost, k, fraction)
+        largest = 0.0
+        for skin_chroma in _cluster_medians(chroma[skin]):
+            cluster = np.linalg.norm(chroma[skin] - skin_chroma, axis=1) <= 0.15
+            fraction = float(cluster.sum() / n_usable)
+            largest = max(largest, fraction)
+            if fraction < _MIN_SKIN_EVIDENCE:
+                continue  # a small cluster is as likely hair, clothes or a shadow as skin
+            skin_linear = np.median(skin_linear_all[cluster], axis=0)
+            # the skin's lightness once corrected by each candidate light
+            corrected_y = (skin_linear / grid.white_rgb) @ _LUMA
+            lightness = 116.0 * np.cbrt(np.maximum(corrected_y, 0.0)) - 16.0
+            expected = model.mean + (lightness - 50.0)[:, None] * model.slope
+            residual = skin_chroma - grid.shift - expected
+            cost = np.einsum("ki,ij,kj->k", residual, model.inv_cov, residual) + prior
+            k = int(np.argmin(cost))
+            if best is None or cost[k] < best[0]:
+                best = (float(cost[k]), k, fraction)
+        if best is not None:
+            return _estimate_from_index(best[1], "skin-locus", best[2])
+        return _estimate_from_index(int(np.argmin(prior)), "none", largest)
     # no skin in view: shades of grey (Minkowski p = 6, Finlayson & Trezzi [11])
     p = 6.0
     white = np.mean(linear[usable] ** p, axis=0) ** (1 / p)
@@ -1301,8 +1321,13 @@ def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
     return _estimate_from_index(int(np.argmin(cost)), "shades-of-grey", 1.0)
 
 
-def _densest_cluster_median(points: np.ndarray) -> np.ndarray:
-    """Median of the points near the peak of their smoothed 2-D histogram."""
+def _cluster_medians(points: np.ndarray, max_clusters: int = 3) -> list[np.ndarray]:
+    """Medians of the points around the (up to 3) highest peaks of their 2-D histogram.
+
+    Peaks closer than 0.15 (the cluster radius) to a higher one are skipped. The
+    caller keeps the cluster that is most skin-like under a plausible light: the
+    densest cluster of a photo is often a wall or a shirt, not the skin.
+    """
     bins = 0.025  # log-chroma units; skin of one person spans ≈ 0.05–0.1
     low = points.min(0)
     idx = np.floor((points - low) / bins).astype(int)
@@ -1310,10 +1335,21 @@ def _densest_cluster_median(points: np.ndarray) -> np.ndarray:
     hist = np.zeros((shape[0] + 4, shape[1] + 4), np.float32)
     np.add.at(hist, (idx[:, 0] + 2, idx[:, 1] + 2), 1)
     hist = cv2.GaussianBlur(hist, (5, 5), 1.0)
-    peak = np.array(np.unravel_index(int(np.argmax(hist)), hist.shape)) - 2
-    centre = low + (peak + 0.5) * bins
-    near = np.linalg.norm(points - centre, axis=1) <= 0.15
-    return np.median(points[near], axis=0)
+    order = np.argsort(hist, axis=None)[::-1]
+    centres: list[np.ndarray] = []
+    for flat in order[: 50 * max_clusters]:
+        peak = np.array(np.unravel_index(int(flat), hist.shape)) - 2
+        centre = low + (peak + 0.5) * bins
+        if all(np.linalg.norm(centre - c) > 0.15 for c in centres):
+            centres.append(centre)
+            if len(centres) == max_clusters:
+                break
+    medians = []
+    for centre in centres:
+        near = np.linalg.norm(points - centre, axis=1) <= 0.15
+        if near.any():
+            medians.append(np.median(points[near], axis=0))
+    return medians
 
 
 def _estimate_from_index(k: int, source: str, fraction: float) -> IlluminantEstimate:

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import pytest
 
-from imagegen import make_jpeg, make_png, make_text_file, photo_like_rgb
+from imagegen import make_jpeg, make_text_file
 from shade_match.analysis import AnalysisSettings, analyze_image
 from shade_match.batch import (
     CSV_COLUMNS,
@@ -31,7 +31,6 @@ from shade_match.batch import (
     collect_image_paths,
     format_summary,
     main,
-    read_records,
     run_batch,
 )
 from shade_match.errors import InputError, SettingsError

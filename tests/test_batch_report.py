@@ -6,14 +6,12 @@ import base64
 import csv
 import hashlib
 import io
-import json
 import re
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 

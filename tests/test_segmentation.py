@@ -304,3 +304,16 @@ def test_coverage_is_hair_over_scalp():
 def test_bad_inputs_raise_settings_error(rgb, lab, kwargs, message):
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
         segment(rgb, lab, **kwargs)
+
+
+def test_large_image_is_segmented_at_reduced_size_and_masks_scaled_back():
+    image, truth = _scene(15, shape=(1200, 1600), dark=150, strand_width=6, band=0.15)
+    seg = _segment(image, hair_region=(400, 100, 800, 900))
+    assert seg.hair.shape == image.shape[:2] and seg.scalp.shape == image.shape[:2]
+    inside = np.zeros(image.shape[:2], bool)
+    inside[100:1000, 400:1200] = True
+    assert not (seg.hair & ~inside).any()
+    precision, recall = _precision_recall(seg.hair, truth["hair"] & inside)
+    assert precision >= 0.7 and recall >= 0.7, (precision, recall)
+    band_in_scalp = np.count_nonzero(seg.scalp & truth["band"]) / np.count_nonzero(truth["band"])
+    assert band_in_scalp <= 0.05
