@@ -142,6 +142,10 @@ SCALP_GRABCUT_SIDE = 128
 SCALP_BORDER_FRACTION = 0.08
 SCALP_SURE_DISC_FRACTION = 0.12
 SCALP_GRABCUT_ITERATIONS = 3
+
+#: Seed for OpenCV's random generator before GrabCut, so results are repeatable. Any
+#: constant works; it has no meaning beyond determinism.
+GRABCUT_RNG_SEED = 20050101
 #: The head's colours are those of the central disc of this radius (fraction of the
 #: short side); border pixels farther than SCALP_COLOUR_REACH (CIELAB units, a choice:
 #: ~4 JND, more than shading moves skin) from all of them are background evidence, and
@@ -522,6 +526,9 @@ def _scalp_small(rgb_small, reference_small) -> np.ndarray:
     seeds[reference_small] = cv2.GC_BGD
     background_model = np.zeros((1, 65), np.float64)
     foreground_model = np.zeros((1, 65), np.float64)
+    # GrabCut initialises its colour models with k-means drawn from OpenCV's per-thread
+    # random generator: seed it so the same photo always gives the same mask.
+    cv2.setRNGSeed(GRABCUT_RNG_SEED)
     try:
         cv2.grabCut(image8, seeds, None, background_model, foreground_model,
                     SCALP_GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)

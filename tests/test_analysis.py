@@ -1,0 +1,87 @@
+"""The front door: settings, determinism, inputs, and the warnings it adds."""
+
+import numpy as np
+import pytest
+
+from shade_match.analysis import AnalysisSettings, analyze_image, inspect_image
+from shade_match.errors import SettingsError, UnsupportedImageError
+from shade_match.synthetic import SceneSpec, random_spec, render_scalp_photo
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"correction": "magic"},
+        {"metric": "euclid"},
+        {"top_k": 0},
+        {"working_side": 10},
+        {"grey_card": (0, 0, 0, 5)},
+        {"hair_region": (1, 2, 3)},
+        {"skin_region": (-1, 0, 5, 5)},
+    ],
+)
+def test_bad_settings_say_what_was_expected(kwargs):
+    with pytest.raises(SettingsError) as info:
+        AnalysisSettings(**kwargs)
+    assert "got" in str(info.value)
+
+
+def _photo(seed=3, condition="neutral"):
+    return render_scalp_photo(random_spec(seed, condition=condition))
+
+
+def test_same_photo_same_numbers_every_time():
+    photo = _photo()
+    first = analyze_image(photo.rgb)
+    second = analyze_image(photo.rgb.copy())
+    assert first == second
+
+
+def test_array_path_and_bytes_agree(tmp_path):
+    import cv2
+
+    photo = _photo(seed=5)
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), cv2.cvtColor(photo.rgb, cv2.COLOR_RGB2BGR))
+    from_array = analyze_image(photo.rgb, name=str(path))
+    from_path = analyze_image(path)
+    from_bytes = analyze_image(path.read_bytes(), name=str(path))
+    assert from_array.hair == from_path.hair == from_bytes.hair
+    assert from_array.skin == from_path.skin == from_bytes.skin
+
+
+def test_bad_array_is_refused():
+    with pytest.raises(SettingsError):
+        analyze_image(np.zeros((10, 10), np.uint8))
+
+
+def test_too_small_is_a_clear_unsupported_image():
+    with pytest.raises(UnsupportedImageError) as info:
+        analyze_image(np.full((8, 8, 3), 128, np.uint8))
+    assert "8×8" in str(info.value)
+
+
+def test_matches_are_sorted_and_recommendation_present():
+    result = analyze_image(_photo(seed=7).rgb)
+    assert result.hair is not None
+    deltas = [m.delta_e for m in result.matches]
+    assert deltas == sorted(deltas) and len(deltas) == 3
+    assert result.recommendation is not None
+    assert result.recommendation["palette"] == "smp-carbon-dilution"
+
+
+def test_inspection_masks_match_the_working_image():
+    inspection = inspect_image(_photo(seed=9).rgb)
+    h, w = inspection.rgb.shape[:2]
+    for mask in (inspection.segmentation.hair, inspection.segmentation.skin):
+        assert mask.shape == (h, w) and mask.dtype == bool
+    assert not (inspection.segmentation.hair & inspection.segmentation.skin).any()
+    assert inspection.corrected.dtype == np.float32
+
+
+def test_hair_region_override_measures_only_there():
+    photo = _photo(seed=11)
+    h, w = photo.rgb.shape[:2]
+    inspection = inspect_image(photo.rgb, settings=AnalysisSettings(hair_region=(0, 0, w // 2, h // 2)))
+    assert not inspection.segmentation.hair[h // 2 + 1 :, :].any()
+    assert not inspection.segmentation.hair[:, w // 2 + 1 :].any()
