@@ -22,3 +22,19 @@ def reference_dir() -> Path:
             f"reference data not found at {REFERENCE_DIR}; clone the shared/ folder beside the repository"
         )
     return REFERENCE_DIR
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """Restore ``sys.modules["__main__"]`` after each test.
+
+    Streamlit's AppTest runs page scripts as a module named ``__main__``; if that module
+    is left behind, a later test that starts worker processes with the "spawn" method
+    (batch mode) makes each child re-run the temporary page script and die.
+    """
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
