@@ -21,7 +21,7 @@ import numpy as np
 
 from . import colour, scales
 from .correction import CorrectionResult, correct_colours, CORRECTION_METHODS
-from .errors import SettingsError, UnsupportedImageError
+from .errors import AnalysisError, SettingsError, UnsupportedImageError
 from .estimation import ToneEstimate, estimate_hair, estimate_skin
 from .io import LoadedImage, load_image, DEFAULT_MAX_PIXELS
 from .matching import nearest_matches
@@ -278,6 +278,12 @@ def inspect_image(
         matches=matches,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+    if hair is None and skin is None:
+        raise AnalysisError(
+            f"{loaded.source}: expected a photo showing scalp skin or hair; found neither "
+            f"(scalp region {seg.scalp.mean():.0%} of the frame, {seg.excluded.mean():.0%} of it "
+            "excluded as glare, shadow or clipped). Retake the photo closer, in even light."
+        )
     recommendation = None
     if pigment_palettes[0].kind == "pigment":
         recommendation = recommend(analysis, pigment_palettes[0])

@@ -19,8 +19,10 @@ from . import __version__
 from .analysis import AnalysisSettings, inspect_image
 from .correction import CORRECTION_METHODS
 from .colour import DELTA_E_METHODS
-from .errors import InputError, PaletteError, SettingsError, ShadeMatchError
+from .errors import PaletteError, SettingsError, ShadeMatchError
 from .palette import DEFAULT_PIGMENT_PALETTE, find_palettes, get_palette, validate_palette_file
+from .batch import add_batch_parser, run_batch_cli
+from .batch_report import add_report_parser, run_report_cli
 from .palette_builder import add_palettes_build_parser
 from .report import analysis_to_dict, failure_to_dict, format_analysis_text, to_json_line
 
@@ -106,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_validate.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p_validate.set_defaults(func=_run_palettes_validate)
     add_palettes_build_parser(psub)
+
+    # batch and report write to stderr/files themselves; adapt them to (args, stdout, stderr).
+    add_batch_parser(sub).set_defaults(func=lambda args, stdout, stderr: run_batch_cli(args))
+    add_report_parser(sub).set_defaults(func=lambda args, stdout, stderr: run_report_cli(args))
     return parser
 
 

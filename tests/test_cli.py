@@ -96,3 +96,30 @@ def test_python_dash_m_works():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[0])["ok"] is True
+
+
+def test_batch_and_report_are_wired_into_the_main_command(tmp_path):
+    out = tmp_path / "results.jsonl"
+    code, _, _ = run(["batch", str(SAMPLES[0]), str(SAMPLES[1]), "--out", str(out), "--workers", "1"])
+    assert code == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 2 and all(r["ok"] for r in records)
+    # an existing output without --resume is refused (never overwrite a clinic's results)
+    code, _, _ = run(["batch", str(SAMPLES[0]), "--out", str(out), "--workers", "1"])
+    assert code == 2
+    html = tmp_path / "report.html"
+    code, _, _ = run(["report", str(out), "--html", str(html)])
+    assert code == 0 and "<html" in html.read_text().lower()
+
+
+def test_a_blank_photo_is_an_ok_false_line_with_a_reason(tmp_path):
+    import numpy as np
+    import cv2
+
+    blank = tmp_path / "black.png"
+    cv2.imwrite(str(blank), np.zeros((200, 200, 3), np.uint8))
+    code, out, _ = run(["analyze", str(blank), "--json"])
+    record = json.loads(out.splitlines()[0])
+    assert code == 1 and record["ok"] is False
+    assert record["error_type"] == "AnalysisError"
+    assert "expected a photo showing scalp skin or hair" in record["error"]
