@@ -40,6 +40,7 @@ import numpy as np
 from . import colour
 from .errors import AnalysisError, SettingsError
 from .results import Lab
+from .segmentation import rect_mask
 
 __all__ = [
     "SCAR_BLEND",
@@ -186,22 +187,6 @@ def _check_mask(mask, shape, name: str) -> np.ndarray:
     if array.dtype != bool:
         raise SettingsError(f"{name} must be a bool mask; got dtype {array.dtype}")
     return array
-
-
-def _rect_to_mask(rect, shape) -> np.ndarray:
-    try:
-        x, y, w, h = (int(v) for v in rect)
-    except (TypeError, ValueError):
-        raise SettingsError(f"scar rectangle must be four integers x, y, w, h; got {rect!r}") from None
-    height, width = shape
-    if w <= 0 or h <= 0 or x < 0 or y < 0 or x >= width or y >= height:
-        raise SettingsError(
-            f"scar rectangle must lie inside the {width}×{height} image with w, h > 0; "
-            f"got x={x}, y={y}, w={w}, h={h}"
-        )
-    mask = np.zeros(shape, bool)
-    mask[y : y + h, x : x + w] = True
-    return mask
 
 
 def _usable(seg) -> np.ndarray:
@@ -437,7 +422,7 @@ def measure_scar(
         region = _check_mask(scar_mask, shape, "scar_mask")
         source = "mask"
     else:
-        rectangle = _rect_to_mask(scar_mask, shape)
+        rectangle = rect_mask(shape, scar_mask, "scar rectangle")
         source = "rectangle"
         flagged = _difference_from_local_skin(strand_free, scalp & usable)
         inside = rectangle & flagged

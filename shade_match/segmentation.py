@@ -375,7 +375,12 @@ def _compact_blobs(mask: np.ndarray, max_area: float) -> np.ndarray:
     return keep[labels]
 
 
-def _rect_mask(shape, rect, name: str) -> np.ndarray:
+def rect_mask(shape, rect, name: str) -> np.ndarray:
+    """A bool mask of ``shape`` that is True inside ``rect`` = (x, y, w, h).
+
+    Raises :class:`SettingsError` naming ``name`` when the rectangle is malformed or
+    outside the image.
+    """
     try:
         x, y, w, h = (int(v) for v in rect)
     except (TypeError, ValueError):
@@ -383,7 +388,7 @@ def _rect_mask(shape, rect, name: str) -> np.ndarray:
     height, width = shape
     if w <= 0 or h <= 0 or x < 0 or y < 0 or x >= width or y >= height:
         raise SettingsError(
-            f"{name} must lie inside the {width}×{height} working image with w, h > 0; "
+            f"{name} must lie inside the {width}×{height} image with w, h > 0; "
             f"got x={x}, y={y}, w={w}, h={h}"
         )
     mask = np.zeros(shape, dtype=bool)
@@ -706,7 +711,7 @@ def _segment_reduced(rgb, lab, reference, hair_region, skin_region) -> Segmentat
     def scaled(rect, name):
         if rect is None:
             return None
-        _rect_mask((height, width), rect, name)  # validate against the full size
+        rect_mask((height, width), rect, name)  # validate against the full size
         x, y, w, h = (int(v) for v in rect)
         x0 = min(size[0] - 1, int(x * size[0] / width))
         y0 = min(size[1] - 1, int(y * size[1] / height))
@@ -729,9 +734,9 @@ def _segment_reduced(rgb, lab, reference, hair_region, skin_region) -> Segmentat
     hair = up(small.hair) & ~excluded
     skin = up(small.skin) & ~excluded & ~hair
     if hair_region is not None:
-        hair &= _rect_mask((height, width), hair_region, "hair_region")
+        hair &= rect_mask((height, width), hair_region, "hair_region")
     if skin_region is not None:
-        skin &= _rect_mask((height, width), skin_region, "skin_region")
+        skin &= rect_mask((height, width), skin_region, "skin_region")
     return Segmentation(
         scalp=up(small.scalp),
         hair=hair,
@@ -957,7 +962,7 @@ def segment(
 
     # Overrides.
     if hair_region is not None:
-        box = _rect_mask(shape, hair_region, "hair_region")
+        box = rect_mask(shape, hair_region, "hair_region")
         box_usable = box & ~reference & ~clipped & ~glare
         # The practitioner says there is hair here: the classified hair if the box has
         # enough of it, else the line seeds (even off the scalp mask), else the box.
@@ -970,7 +975,7 @@ def segment(
         else:
             hair = box_usable
     if skin_region is not None:
-        box = _rect_mask(shape, skin_region, "skin_region")
+        box = rect_mask(shape, skin_region, "skin_region")
         box_usable = box & ~reference & ~clipped & ~glare & ~hair
         skin_in_box = box_usable & smooth
         skin = skin_in_box if np.count_nonzero(skin_in_box) >= 50 else box_usable
