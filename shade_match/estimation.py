@@ -19,15 +19,27 @@ How a centre is computed (:func:`estimate_tone`)
 Hair is a mixture (the subtle part)
 -----------------------------------
 The hair mask at region scale (a whole head at 640 px) holds pixels that are part
-strand, part skin, and even close-ups have strand edges. The truth an SMP practitioner
-needs is the strand colour. :func:`estimate_hair` therefore measures the **purest**
-hair pixels (when skin was measured): projected on the skin → hair direction, pure hair
-pixels scatter symmetrically about the hair's own position (the half-sample mode) and
-mixed ones trail towards the skin; the trail beyond :data:`HAIR_CORE_SIGMAS` is dropped. Its ``lab`` is the hair
-cluster's own colour, not the average of the hair *region*; the region's coverage is
-reported separately (``Segmentation.coverage``). Grey and white strands are counted by
-``grey_fraction`` and, when pigmented strands are also present, left out of the hair
-colour (SMP matches the pigmented hair; grey is handled by dilution, research R13).
+strand, part skin, and even close-ups have strand edges; salt-and-pepper hair mixes
+pigmented and grey strands in one pixel. The truth an SMP practitioner needs is the
+colour of the *pigmented* strands (grey is handled by dilution, research R13), so
+:func:`estimate_hair` unmixes (when skin was measured):
+
+1. **Endmembers** (:func:`_hair_endmembers`): the hair pixels farthest from the skin,
+   and those farthest from the line through skin and that first extreme. Two distinct
+   hair materials with the lighter one grey/white are *grey* and *pigmented* hair;
+   otherwise one hair colour. This is the pure-pixel idea of linear spectral
+   unmixing (N-FINDR, Winter 1999 [4]_) reduced to at most three materials.
+2. **Shares**: each pixel's share α of pigmented hair (and γ of grey) is solved by
+   least squares in *linear* light, where partial coverage mixes colours linearly.
+   ``grey_fraction`` is the share of hair pixels with γ > α.
+3. **Purest peak** (:func:`_purest`): pure strands scatter symmetrically around their
+   own α (the half-sample mode) while mixed pixels trail towards the skin and the
+   grey; the trail beyond :data:`HAIR_CORE_SIGMAS` is dropped. With sub-pixel strands
+   (no peak of pure pixels) the most pigmented :data:`PURE_EXTREME_SHARE` are used.
+
+Its ``lab`` is the hair's own colour, not the average of the hair *region*; the
+region's coverage is reported separately (``Segmentation.coverage``). A head gone
+entirely grey/white has that as its hair colour (``grey_fraction`` 1).
 
 Confidence (a documented number, not "100 − ΔE")
 -----------------------------------------------
@@ -51,6 +63,8 @@ References
    Color Res. Appl. 30(1):21–30, 2005.
 .. [3] D. R. Bickel, R. Frühwirth, "On a fast, robust estimator of the mode",
    Computational Statistics & Data Analysis 50(12):3500–3530, 2006.
+.. [4] M. E. Winter, "N-FINDR: an algorithm for fast autonomous spectral end-member
+   determination in hyperspectral data", Proc. SPIE 3753:266–275, 1999.
 """
 
 from __future__ import annotations
@@ -95,21 +109,40 @@ BOOTSTRAP_ROUNDS = 20
 BOOTSTRAP_MAX_PIXELS = 1000
 CONFIDENCE_STABILITY_DE = 2.0
 CONFIDENCE_SPREAD_SCALE = 12.0
-#: Hair core: drop hair pixels more than this many σ (of the pure hair pixels) from the
-#: hair's own position towards the skin — see _hair_core. A choice: 2.5σ keeps 99 % of
-#: pure pixels while a strand-edge pixel half mixed with skin lies far beyond.
+#: Hair core: keep pigmented-hair pixels within this many σ (of the pure pixels' share
+#: α) below the purest peak — see _purest. A choice: 2.5σ keeps 99 % of pure pixels
+#: while a strand-edge pixel half mixed with skin lies far beyond.
 HAIR_CORE_SIGMAS = 2.5
-#: Only look for a core when hair and skin medians differ by at least this (ΔE*ab); a
-#: choice: below ~3 JND the projection is mostly noise and would bias the centre.
+#: Only unmix when hair and skin medians differ by at least this (ΔE*ab); a choice:
+#: below ~3 JND the mixing geometry is mostly noise and would bias the centre.
 HAIR_CORE_MIN_SEPARATION = 8.0
-#: Pigmented hair is measured alone when it is at least this share of the hair pixels.
-#: A choice: below it the pigmented strands are too few to be the client's hair colour
-#: (the head has gone grey) and the grey/white strands are the hair colour.
-PIGMENTED_MIN_FRACTION = 0.2
-#: The pigmented (non-grey) hair pixels must differ from the skin by at least this
-#: (ΔE*ab) to be the hair colour when grey pixels are also present; otherwise they are
-#: edges of grey strands mixed with skin. A choice: ~4 JND.
-PIGMENTED_MIN_SEPARATION = 10.0
+#: Endmembers are the medians of this share of the hair pixels at an extreme (farthest
+#: from the skin; farthest from the skin–first-endmember line). A choice: 5 % is
+#: enough pixels for a stable median (≥ 10 are required) and few enough to stay at
+#: the extreme where pixels are least mixed.
+ENDMEMBER_EXTREME_SHARE = 0.05
+#: A second hair material (grey strands beside pigmented ones) must lie at least this
+#: far (ΔE*ab) off the skin–first-endmember line. A choice: ~4 JND, more than the
+#: per-strand colour jitter of one hair colour.
+ENDMEMBER_MIN_SEPARATION = 10.0
+#: The purest peak must hold this share of the hair pixels to be trusted; otherwise
+#: the top PURE_EXTREME_SHARE by pigmented share are used. Choices: with resolved
+#: strands most hair pixels are pure (the peak holds > 30 %); with sub-pixel strands
+#: almost none are, and the most pigmented tenth is the least mixed estimate left.
+PURE_PEAK_MIN_SHARE = 0.1
+PURE_EXTREME_SHARE = 0.1
+#: Histogram of α: bin width, and the least height (share of the tallest peak) of the
+#: peak taken as the pure strands. Choices: 0.02 resolves peaks a tenth of the
+#: skin-to-hair distance apart; a quarter of the tallest ignores noise wiggles
+#: while a pure-strand peak beside a larger mixture peak still counts.
+PURITY_BIN = 0.02
+PURE_PEAK_MIN_HEIGHT = 0.25
+#: ... and it must stand out: a choice, half its height above the valley below it
+#: (a gently rising histogram is a continuum of mixtures, not a population).
+PURE_PEAK_MIN_PROMINENCE = 0.5
+#: Floor of the pure peak's σ of α (share units), so that a noise-free render keeps
+#: its own pure pixels. A choice: 1 % of the skin-to-hair distance.
+PURITY_SIGMA_FLOOR = 0.01
 #: Grey strands are lighter than the skin by at least this (L*). A choice: ~2 JND.
 GREY_ABOVE_SKIN_L = 5.0
 #: Seed of the bootstrap's random generator: the confidence is reproducible.
@@ -277,23 +310,125 @@ def _half_sample_mode(values: np.ndarray) -> float:
     return float(np.median(x))
 
 
-def _hair_core(hair_lab: np.ndarray, skin_lab: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """The hair pixels that are not mixed with skin (module docstring).
+def _is_grey_lab(lab) -> bool:
+    """One CIELAB colour is grey/white hair by the rule of :func:`grey_hair_mask`."""
+    return bool(np.hypot(lab[1], lab[2]) < GREY_HAIR_MAX_CHROMA and lab[0] > GREY_HAIR_MIN_L)
 
-    Each pixel is projected on the skin → hair direction. Pure hair pixels scatter
-    symmetrically around the hair's own position (the half-sample mode of the
-    projections); pixels mixed with skin trail off towards the skin. The spread of the
-    pure pixels is read from the far side of the mode only (where no mixture lies),
-    and pixels more than HAIR_CORE_SIGMAS of it on the skin side are dropped. With no
-    mixture nothing (beyond noise tails) is dropped, so the centre is not biased.
+
+def _extreme_index(score: np.ndarray) -> np.ndarray:
+    """Indices of the :data:`ENDMEMBER_EXTREME_SHARE` highest scores (at least 10)."""
+    k = min(len(score), max(10, int(len(score) * ENDMEMBER_EXTREME_SHARE)))
+    return np.argpartition(-score, k - 1)[:k]
+
+
+@dataclass(frozen=True)
+class _Endmembers:
+    """Linear-sRGB colours of the pure materials the hair pixels mix (module docstring)."""
+
+    skin: np.ndarray
+    pigmented: np.ndarray
+    grey: np.ndarray | None  # None: no grey strands beside pigmented ones
+
+
+def _hair_endmembers(hair_lab, hair_linear, skin_lab, skin_linear) -> _Endmembers:
+    """Skin, pigmented-hair and (if present) grey-hair endmembers of the hair pixels.
+
+    The first extreme is the set of hair pixels farthest (CIELAB) from the skin; the
+    second the set farthest from the line through the skin and the first. When the
+    second lies at least :data:`ENDMEMBER_MIN_SEPARATION` off that line, the hair holds
+    two materials: the lighter one is the grey hair when it is grey/white, and the other
+    the pigmented hair; if the lighter one is not grey, the two are shades of one hair
+    colour and the farthest from the skin stands for it.
     """
-    projection = (hair_lab - skin_lab) @ direction
-    mode = _half_sample_mode(projection)
-    far_side = projection[projection >= mode] - mode
-    # The far side is half-normal about the mode: its median is 0.6745 σ = σ / 1.4826.
-    sigma = MAD_TO_SIGMA * float(np.median(far_side)) if len(far_side) else 0.0
-    sigma = max(sigma, SPREAD_FLOOR)
-    return projection >= mode - HAIR_CORE_SIGMAS * sigma
+    relative = hair_lab - skin_lab
+    first = _extreme_index(np.linalg.norm(relative, axis=1))
+    first_lab = np.median(hair_lab[first], axis=0)
+    first_linear = np.median(hair_linear[first], axis=0)
+    axis = first_lab - skin_lab
+    axis /= max(float(np.linalg.norm(axis)), 1e-6)
+    off_line = relative - np.outer(relative @ axis, axis)
+    second = _extreme_index(np.linalg.norm(off_line, axis=1))
+    second_lab = np.median(hair_lab[second], axis=0)
+    second_offset = second_lab - skin_lab
+    if np.linalg.norm(second_offset - (second_offset @ axis) * axis) >= ENDMEMBER_MIN_SEPARATION:
+        second_linear = np.median(hair_linear[second], axis=0)
+        first_is_lighter = first_lab[0] >= second_lab[0]
+        lighter_lab = first_lab if first_is_lighter else second_lab
+        if _is_grey_lab(lighter_lab):
+            if first_is_lighter:
+                return _Endmembers(skin_linear, second_linear, first_linear)
+            return _Endmembers(skin_linear, first_linear, second_linear)
+    return _Endmembers(skin_linear, first_linear, None)
+
+
+def _mixing_coefficients(linear: np.ndarray, ends: _Endmembers) -> np.ndarray:
+    """Least-squares shares of the pigmented (column 0) and grey (column 1) endmembers
+    in each pixel, from ``pixel = skin + α (pigmented − skin) + γ (grey − skin)`` in
+    linear light (where coverage mixes colours linearly)."""
+    columns = [ends.pigmented - ends.skin]
+    if ends.grey is not None:
+        columns.append(ends.grey - ends.skin)
+    basis = np.stack(columns, axis=1)
+    coefficients, *_ = np.linalg.lstsq(basis, (linear - ends.skin).T, rcond=None)
+    if ends.grey is None:
+        coefficients = np.vstack([coefficients, np.zeros_like(coefficients)])
+    return coefficients.T
+
+
+def _purest_peak(alpha: np.ndarray) -> float | None:
+    """Position of the most pigmented peak of the α histogram.
+
+    A histogram of α (bins of :data:`PURITY_BIN`, smoothed by a Gaussian of two bins)
+    has a peak for every population of pixels: pure strands, grey strands, a common
+    mixture. Of the peaks at α ≥ 0.5 (pixels mostly pigmented hair), the one at the
+    highest α whose height is at least :data:`PURE_PEAK_MIN_HEIGHT` of the tallest of
+    them is the pure pigmented strands, when it rises at least
+    :data:`PURE_PEAK_MIN_PROMINENCE` of its height above the lowest point between it
+    and α = 0.5; None when there is no such peak.
+    """
+    edges = np.arange(-0.5, 1.5 + PURITY_BIN, PURITY_BIN)
+    counts, _ = np.histogram(alpha, bins=edges)
+    smooth = cv2.GaussianBlur(counts.astype(np.float64).reshape(1, -1), (0, 0), 2.0).ravel()
+    inner = smooth[1:-1]
+    peaks = np.flatnonzero((inner >= smooth[:-2]) & (inner > smooth[2:])) + 1
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    peaks = peaks[centres[peaks] >= 0.5]
+    if len(peaks) == 0:
+        return None
+    peaks = peaks[smooth[peaks] >= PURE_PEAK_MIN_HEIGHT * smooth[peaks].max()]
+    peak = int(peaks.max())
+    valley = float(smooth[np.searchsorted(centres, 0.5) : peak + 1].min())
+    if valley > (1.0 - PURE_PEAK_MIN_PROMINENCE) * smooth[peak]:
+        return None  # a continuum of mixtures, no population of pure strands
+    return float(centres[peak])
+
+
+def _purest(alpha: np.ndarray, with_grey: bool) -> np.ndarray:
+    """The pixels of the purest pigmented-hair peak (module docstring).
+
+    The pure strands' position is the most pigmented peak of α (:func:`_purest_peak`);
+    its spread σ is read from the far side of the peak (where no mixture lies) and
+    pixels within :data:`HAIR_CORE_SIGMAS` σ below it are kept. Without a distinct
+    peak, one hair colour mixed with skin only (*with_grey* False) takes the
+    half-sample mode of α ≥ 0.5 as the peak (pure pixels of a varied hair colour
+    spread out but stay the densest); with grey strands, or when the core holds fewer
+    than :data:`PURE_PEAK_MIN_SHARE` of the hair pixels (sub-pixel strands or dense
+    salt-and-pepper hair: nearly every pixel is a mixture), the top :data:`PURE_EXTREME_SHARE` by α stand for the
+    strand colour instead.
+    """
+    peak = _purest_peak(alpha)
+    if peak is None and with_grey:
+        return alpha >= np.quantile(alpha, 1.0 - PURE_EXTREME_SHARE)
+    if peak is None:
+        mostly = alpha >= 0.5
+        peak = _half_sample_mode(alpha[mostly] if np.count_nonzero(mostly) >= MIN_PIXELS else alpha)
+    far_side = alpha[alpha >= peak] - peak
+    # The far side is half-normal about the peak: its median is 0.6745 σ = σ / 1.4826.
+    sigma = max(MAD_TO_SIGMA * float(np.median(far_side)) if len(far_side) else 0.0, PURITY_SIGMA_FLOOR)
+    core = alpha >= peak - HAIR_CORE_SIGMAS * sigma
+    if np.count_nonzero(core) < max(MIN_PIXELS, PURE_PEAK_MIN_SHARE * len(alpha)):
+        core = alpha >= np.quantile(alpha, 1.0 - PURE_EXTREME_SHARE)
+    return core
 
 
 def _check_segmentation(rgb, seg) -> None:
@@ -312,12 +447,15 @@ def estimate_skin(rgb: np.ndarray, seg: Segmentation) -> ToneEstimate | None:
 
 
 def estimate_hair(rgb: np.ndarray, seg: Segmentation) -> ToneEstimate | None:
-    """Robust hair tone over the purest pixels of ``seg.hair``; None when there is no hair.
+    """Robust colour of the purest pigmented hair in ``seg.hair``; None when there is no hair.
 
-    ``grey_fraction`` is the share of *all* hair pixels that are grey/white. When the
-    pigmented pixels are at least :data:`PIGMENTED_MIN_FRACTION` of the hair, the centre
-    is theirs alone; otherwise (the hair has gone grey) it is the grey pixels'. Then the
-    hair core is kept (module docstring) before the robust centre.
+    With skin measured, the hair pixels are unmixed (module docstring, "Hair is a
+    mixture"): endmembers skin / pigmented / grey are found, every pixel's share of
+    each is solved in linear light, ``grey_fraction`` is the share of hair pixels that
+    are more grey than pigmented, and the centre is that of the purest pigmented pixels.
+    When only grey/white hair is seen, it is the hair colour and ``grey_fraction`` is
+    the share of grey/white pixels. Without a skin measurement the robust centre of all
+    hair pixels is returned.
     """
     _check_segmentation(rgb, seg)
     hair_rgb = _pixels_of(rgb, seg.hair, MAX_PIXELS)
@@ -326,29 +464,25 @@ def estimate_hair(rgb: np.ndarray, seg: Segmentation) -> ToneEstimate | None:
     sampling = np.count_nonzero(seg.hair) / len(hair_rgb)
     hair_lab = _fast_lab(hair_rgb)
     skin_rgb = _pixels_of(rgb, seg.skin, 20_000)
-    skin_median = np.median(_fast_lab(skin_rgb), axis=0) if len(skin_rgb) >= MIN_PIXELS else None
-    grey = grey_hair_mask(hair_lab, skin_lab=skin_median)
-    grey_fraction = float(np.count_nonzero(grey) / len(hair_lab))
-
-    pigmented = ~grey
-    use_pigmented = np.count_nonzero(pigmented) >= max(MIN_PIXELS, PIGMENTED_MIN_FRACTION * len(hair_lab))
-    if use_pigmented and skin_median is not None and np.count_nonzero(grey) >= MIN_PIXELS:
-        # Grey/white strands on skin leave strand-edge pixels that are neither grey
-        # nor hair: a "pigmented" set that is really skin is not the hair colour.
-        pigmented_median = np.median(hair_lab[pigmented], axis=0)
-        if np.linalg.norm(pigmented_median - skin_median) < PIGMENTED_MIN_SEPARATION:
-            use_pigmented = False
-    if use_pigmented:
-        hair_rgb, hair_lab = hair_rgb[pigmented], hair_lab[pigmented]
-    elif np.count_nonzero(grey) >= MIN_PIXELS:
-        hair_rgb, hair_lab = hair_rgb[grey], hair_lab[grey]
-
-    if skin_median is not None:
-        hair_median = np.median(hair_lab, axis=0)
-        axis = hair_median - skin_median
-        separation = float(np.linalg.norm(axis))
-        if separation >= HAIR_CORE_MIN_SEPARATION:
-            core = _hair_core(hair_lab, skin_median, axis / separation)
-            if np.count_nonzero(core) >= MIN_PIXELS:
-                hair_rgb, hair_lab = hair_rgb[core], hair_lab[core]
-    return _tone_of_pixels(hair_rgb, hair_lab, grey_fraction, sampling)
+    if len(skin_rgb) < MIN_PIXELS:
+        grey_fraction = float(np.count_nonzero(grey_hair_mask(hair_lab)) / len(hair_lab))
+        return _tone_of_pixels(hair_rgb, hair_lab, grey_fraction, sampling)
+    skin_lab = np.median(_fast_lab(skin_rgb), axis=0)
+    if np.linalg.norm(np.median(hair_lab, axis=0) - skin_lab) < HAIR_CORE_MIN_SEPARATION:
+        # Hair of the skin's own colour: nothing to unmix against.
+        grey_fraction = float(np.count_nonzero(grey_hair_mask(hair_lab, skin_lab)) / len(hair_lab))
+        return _tone_of_pixels(hair_rgb, hair_lab, grey_fraction, sampling)
+    hair_linear = colour.srgb_to_linear(hair_rgb.astype(np.float64))
+    skin_linear = np.median(colour.srgb_to_linear(skin_rgb.astype(np.float64)), axis=0)
+    ends = _hair_endmembers(hair_lab, hair_linear, skin_lab, skin_linear)
+    shares = _mixing_coefficients(hair_linear, ends)
+    if ends.grey is not None:
+        grey_fraction = float(np.mean(shares[:, 1] > shares[:, 0]))
+    elif _is_grey_lab(_linear_to_lab(ends.pigmented)):
+        grey_fraction = 1.0  # the hair has gone grey/white: it is the hair colour
+    else:
+        grey_fraction = float(np.count_nonzero(grey_hair_mask(hair_lab, skin_lab)) / len(hair_lab))
+    core = _purest(shares[:, 0], with_grey=ends.grey is not None)
+    if np.count_nonzero(core) < MIN_PIXELS:
+        core = np.ones(len(hair_lab), bool)
+    return _tone_of_pixels(hair_rgb[core], hair_lab[core], grey_fraction, sampling)

@@ -135,16 +135,16 @@ def test_no_hair_gives_none_and_skin_is_measured():
     assert skin.grey_fraction == 0.0
 
 
-def _strand_scene(rng, grey_share):
+def _strand_scene(rng, grey_share, *, skin_lab=SKIN_LAB, hair_lab=HAIR_LAB, grey_lab=GREY_LAB):
     """Skin with vertical 3-px strands: pigmented and grey ones in a known share."""
     shape = (120, 240)
-    image = _noisy_patch(rng, SKIN_LAB, shape)
+    image = _noisy_patch(rng, skin_lab, shape)
     hair = np.zeros(shape, bool)
     skin = np.ones(shape, bool)
     columns = list(range(4, shape[1] - 4, 8))
     n_grey = round(grey_share * len(columns))
     for k, x in enumerate(columns):
-        colour_lab = GREY_LAB if k < n_grey else HAIR_LAB
+        colour_lab = grey_lab if k < n_grey else hair_lab
         image[:, x : x + 3] = _noisy_patch(rng, colour_lab, (shape[0], 3))
         hair[:, x : x + 3] = True
         skin[:, x - 2 : x + 5] = False
@@ -157,6 +157,33 @@ def test_hair_colour_is_the_pigmented_strands_and_grey_fraction_is_counted():
     estimate = estimate_hair(image, _segmentation(hair.shape, hair=hair, skin=skin))
     assert _delta_e(estimate.lab, HAIR_LAB) <= 1.0
     assert estimate.grey_fraction == pytest.approx(share, abs=0.03)
+
+
+def test_grey_strands_darker_than_fair_skin_are_still_grey():
+    """Blond with grey on very fair skin: the grey strands are darker than the skin, so
+    "lighter than the skin" cannot tell them from mixtures; the unmixing does."""
+    rng = np.random.default_rng(9)
+    fair, blond, grey = (93.0, 2.0, 12.0), (55.0, 15.0, 30.0), (78.0, 0.0, 4.0)
+    image, hair, skin, share = _strand_scene(rng, 0.6, skin_lab=fair, hair_lab=blond, grey_lab=grey)
+    estimate = estimate_hair(image, _segmentation(hair.shape, hair=hair, skin=skin))
+    assert _delta_e(estimate.lab, blond) <= 1.5
+    assert estimate.grey_fraction == pytest.approx(share, abs=0.05)
+
+
+def test_salt_and_pepper_pixels_mixing_both_strands_give_the_pigmented_colour():
+    """Where grey and pigmented strands share pixels (coverage-weighted means), the
+    centre comes from the most pigmented pixels, not the average grey-brown."""
+    rng = np.random.default_rng(10)
+    image, hair, skin, _ = _strand_scene(rng, 0.5)
+    mixed = np.zeros_like(hair)
+    for x in range(4, hair.shape[1] - 4, 8):
+        mixed[::2, x : x + 3] = True  # every other row: half grey, half pigmented strand
+    linear = 0.5 * _srgb(GREY_LAB) ** 2.2 + 0.5 * _srgb(HAIR_LAB) ** 2.2
+    image[mixed] = linear ** (1 / 2.2)
+    estimate = estimate_hair(image, _segmentation(hair.shape, hair=hair, skin=skin))
+    assert _delta_e(estimate.lab, HAIR_LAB) <= 2.0
+    average = estimate_tone(image, hair)
+    assert _delta_e(average.lab, HAIR_LAB) > 10.0  # the plain centre is far off: the test can fail
 
 
 def test_all_grey_hair_is_measured_as_grey():
