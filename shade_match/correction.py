@@ -33,14 +33,25 @@ confidences. Its formula per method (design choices, not measurements):
 * ``grey-card`` → 0.95 for a card given by the practitioner or found in frame
   (diagonal correction from one neutral is exact only for a diagonal cast), × 0.8
   when the exposure could not be set from the card;
-* ``auto`` (estimate) → ``clip(0.85 − |Δmired| / 400, 0.4, 0.85)``: an estimate is
-  never as good as a reference; each 40 mired of estimated cast (≈ D65 → 5100 K)
-  costs another 0.1 because the larger the correction, the larger its error. At
-  most 0.6 when no skin cluster could be used (shades-of-grey or no estimate).
+* ``auto`` (estimate) → ``clip(0.85 − |Δmired| / 400 − σ / 200, 0.4, 0.85)``, where
+  Δmired is the correction applied and σ the posterior spread of the light (mired):
+  an estimate is never as good as a reference; each 40 mired of estimated cast
+  (≈ D65 → 5100 K) costs another 0.1 because the larger the correction, the larger
+  its error, and an estimate the evidence pins only loosely (σ ≈ 35 mired for skin
+  alone) costs up to another ≈ 0.2. At most 0.6 when no skin cluster could be used
+  (shades-of-grey or no estimate).
 
-``auto`` keeps the camera's white balance (identity) when the estimate is within
-40 mired / 0.006 Duv of D65 (the estimate's own spread), and warns with the phrase
-"colour cast" exactly when it corrects a cast of ≥ 40 mired.
+``auto`` estimates the light as a posterior over a grid of lights
+(:func:`estimate_illuminant`): skin projected onto the in-vivo skin region (Del Bino
+/ Chardon ITA°, Monk and ColorChecker skins) with an unknown exposure of ± ½ stop,
+plus specular highlights (dichromatic model) when there are some, under a prior
+that mixes "the camera balanced the photo" (a narrow peak at D65, weight 0.5) with
+"a room light it did not remove" (flat over 2700–7500 K). It keeps the camera's
+white balance when the balanced hypothesis is at least as probable (do no harm as a
+likelihood ratio), else corrects by the posterior mean, and warns with the phrase
+"colour cast" when the correction applied is ≥ 20 mired. Skin alone cannot resolve a
+cast inside the in-vivo skin region's width (≈ 60–80 mired along the locus): such
+casts are kept as balanced unless a highlight pins the light.
 
 References
 ----------
