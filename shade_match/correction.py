@@ -33,14 +33,25 @@ confidences. Its formula per method (design choices, not measurements):
 * ``grey-card`` → 0.95 for a card given by the practitioner or found in frame
   (diagonal correction from one neutral is exact only for a diagonal cast), × 0.8
   when the exposure could not be set from the card;
-* ``auto`` (estimate) → ``clip(0.85 − |Δmired| / 400, 0.4, 0.85)``: an estimate is
-  never as good as a reference; each 40 mired of estimated cast (≈ D65 → 5100 K)
-  costs another 0.1 because the larger the correction, the larger its error. At
-  most 0.6 when no skin cluster could be used (shades-of-grey or no estimate).
+* ``auto`` (estimate) → ``clip(0.85 − |Δmired| / 400 − σ / 200, 0.4, 0.85)``, where
+  Δmired is the correction applied and σ the posterior spread of the light (mired):
+  an estimate is never as good as a reference; each 40 mired of estimated cast
+  (≈ D65 → 5100 K) costs another 0.1 because the larger the correction, the larger
+  its error, and an estimate the evidence pins only loosely (σ ≈ 35 mired for skin
+  alone) costs up to another ≈ 0.2. At most 0.6 when no skin cluster could be used
+  (shades-of-grey or no estimate).
 
-``auto`` keeps the camera's white balance (identity) when the estimate is within
-40 mired / 0.006 Duv of D65 (the estimate's own spread), and warns with the phrase
-"colour cast" exactly when it corrects a cast of ≥ 40 mired.
+``auto`` estimates the light as a posterior over a grid of lights
+(:func:`estimate_illuminant`): skin projected onto the in-vivo skin region (Del Bino
+/ Chardon ITA°, Monk and ColorChecker skins) with an unknown exposure of ± ½ stop,
+plus specular highlights (dichromatic model) when there are some, under a prior
+that mixes "the camera balanced the photo" (a narrow peak at D65, weight 0.5) with
+"a room light it did not remove" (flat over 2700–7500 K). It keeps the camera's
+white balance when the balanced hypothesis is at least as probable (do no harm as a
+likelihood ratio), else corrects by the posterior mean, and warns with the phrase
+"colour cast" when the correction applied is ≥ 20 mired. Skin alone cannot resolve a
+cast inside the in-vivo skin region's width (≈ 60–80 mired along the locus): such
+casts are kept as balanced unless a highlight pins the light.
 
 References
 ----------
@@ -71,6 +82,16 @@ References
 .. [10] CIE 15:2004, "Colorimetry" (L* = 116 (Y/Yn)^(1/3) − 16; CIE 1960 UCS u, v;
    Duv); the 18 % grey card (Kodak R-27) has L* = 116·0.18^(1/3) − 16 = 49.5.
 .. [11] G. D. Finlayson, E. Trezzi, "Shades of gray and colour constancy", CIC 2004.
+.. [12] S. Del Bino, F. Bernerd, "Variations in skin colour and the biological
+   consequences of ultraviolet radiation exposure", Br. J. Dermatol. 169 (Suppl. 3):
+   33–40, 2013; A. Chardon, I. Cretois, C. Hourseau, "Skin colour typology and
+   suntanning pathways", Int. J. Cosmet. Sci. 13:191–208, 1991 (ITA°).
+.. [13] S. A. Shafer, "Using color to separate reflection components", Color Res.
+   Appl. 10(4):210–218, 1985 (dichromatic reflection model); H.-C. Lee, "Method for
+   computing the scene-illuminant chromaticity from specular highlights", JOSA A
+   3(10):1694–1699, 1986.
+.. [14] ANSI C78.377-2017, "Specifications for the chromaticity of solid-state
+   lighting products" (nominal CCTs 2200–6500 K; Duv tolerance ±0.006).
 """
 
 from __future__ import annotations
@@ -208,19 +229,12 @@ CARD_EXPOSURE_GAIN_RANGE = (0.4, 2.5)
 
 # --- illuminant estimate -----------------------------------------------------------
 
-#: A cast this far from D65 is "strong": warn and correct. The issue's criterion is
-#: 1000 K off 6504 K (5504 K / 7504 K = +28 / −21 mired). A design choice, measured:
-#: 40 mired, because the skin-locus estimate on camera-white-balanced rendered photos
-#: spreads over about ±40 mired (30 photos, seed 100, not an evaluation seed: with 20
-#: mired 43 % of them were "corrected" and warned, skin ΔE00 median 2.75 vs 1.25
-#: untouched; with 40 mired 17 %, 1.53). A smaller dead band corrects noise, not casts
-#: ("do no harm"); the cost is that casts of 20–40 mired are left alone.
-CAST_WARNING_MIRED = 40.0
-#: Do no harm: an estimate within ±40 mired (and ±0.006 Duv) of D65 is inside the
-#: estimate's own spread on rendered scenes of known colour (see above), so the
-#: camera's white balance is kept unchanged. Same 40 mired as the warning, so a
-#: photo is corrected exactly when it is warned about (a design choice).
-_NO_CORRECTION_DUV = 0.006
+#: Warn about a colour cast when the correction applied is at least this far from D65.
+#: The issue's criterion is 1000 K off 6504 K: 5504 K / 7504 K = +28 / −21 mired; 20
+#: mired is the nearer of the two (a design choice). Whether to correct at all is
+#: decided by the posterior (``IlluminantEstimate.balanced_probability``), not by a
+#: dead band.
+CAST_WARNING_MIRED = 20.0
 
 
 @dataclass(frozen=True)
@@ -290,9 +304,16 @@ class IlluminantEstimate:
     cast_mired : float
         ``1e6 / cct_k − 1e6 / 6504``: positive is warmer than D65, negative cooler.
     source : str
-        ``"skin-locus"``, ``"shades-of-grey"`` or ``"none"`` (nothing to go on).
+        ``"skin-locus"``, ``"skin-locus+highlight"``, ``"highlight"``,
+        ``"shades-of-grey"`` or ``"none"`` (nothing to go on).
     evidence_fraction : float
-        Fraction of the usable pixels the estimate rests on.
+        Fraction of the usable pixels the skin cluster holds.
+    balanced_probability : float
+        Posterior probability that the camera's white balance was right (the light is
+        D65 to the camera); the auto correction keeps the photo as it is when ≥ 0.5.
+    mired_sigma : float
+        Posterior standard deviation of the light (mired) under the hypothesis that it
+        was not balanced: how far the evidence pins it down.
     """
 
     cct_k: float
@@ -302,6 +323,8 @@ class IlluminantEstimate:
     cast_mired: float
     source: str
     evidence_fraction: float
+    balanced_probability: float = 1.0
+    mired_sigma: float = 0.0
 
 
 # --- small colour helpers ------------------------------------------------------------
@@ -562,15 +585,87 @@ _IN_VIVO_SKIN_GRID = (
 #: Floor added to the skin covariance (log-chroma², i.e. σ = 0.05): skin colour of one
 #: person varies by region and the reference set is small. A design choice.
 _SKIN_COVARIANCE_FLOOR = 0.05**2
-#: Prior on the light: Gaussian in mired around D65 with σ = 90 mired (D65 ± σ spans
-#: ≈ 4100–15600 K), and in Duv around D65's with σ = 0.006 (the ANSI C78.377
-#: tolerance for white light). Design choices, chosen on rendered scenes of 8 skins
-#: (L* 35–72) × 4 hair colours × 9 lights: σ = 40 / 60 / 90 mired left a median skin
-#: error of 6.4 / 4.3 / 2.4 ΔE00 under 3000 K, while the spread of the estimate on
-#: neutral scenes (what the dead zone below must absorb) grew from −8…+20 to
-#: −12…+28 mired.
-_PRIOR_MIRED_SIGMA = 90.0
+#: Prior on the light's Duv: Gaussian around D65's with σ = 0.006 (the ANSI C78.377
+#: tolerance for white light [14]_).
 _PRIOR_DUV_SIGMA = 0.006
+#: Prior mixture weight of "the camera's white balance was right". A design choice:
+#: phones balance automatically and most photos come out right, but scalp photos are
+#: mostly taken indoors, where auto white balance often leaves tungsten/LED light
+#: warm; 0.5 says "as likely as not" and makes the do-no-harm rule a plain
+#: likelihood ratio (keep the photo unless a cast explains the evidence better than
+#: D65 does, after the room-light prior spreads its mass over ≈ 240 mired).
+_BALANCED_WEIGHT = 0.5
+#: Width of the "balanced" peak: an auto white balance is off by a few mired and by
+#: ±2 % in the R/B gains (≈ ±0.002 Duv). Design choices.
+_BALANCED_MIRED_SIGMA = 8.0
+_BALANCED_DUV_SIGMA = 0.002
+#: Lights the camera did not remove: flat in mired over 2700–7500 K (ANSI C78.377
+#: nominal CCTs of indoor white light are 2700–6500 K [14]_; CIE daylights D50–D75
+#: reach 7500 K), falling off as a Gaussian of σ 25 mired outside (candles and
+#: sodium lamps below, overcast shade above are rarer; a design choice).
+_ROOM_LIGHT_CCT_K = (2700.0, 7500.0)
+_ROOM_LIGHT_EDGE_MIRED = 25.0
+
+#: In-vivo skin colour under D65: the colorimetric population of Del Bino & Bernerd
+#: [12]_ spans ITA° −60…+70, b* 8–28, a* 5–16 (the ranges quoted by the module's
+#: earlier skin grid and by ``shade_match.synthetic``; the paper's exact tables were
+#: not available to check). ITA° = atan((L* − 50)/b*) bounds b* from below at the
+#: light and dark ends: b* ≥ (L* − 50)/tan 70° and b* ≥ (L* − 50)/tan(−60°).
+_IN_VIVO_ITA_RANGE = (-60.0, 70.0)
+_IN_VIVO_A_RANGE = (5.0, 16.0)
+_IN_VIVO_B_RANGE = (8.0, 28.0)
+#: Reference skin swatches that widen the in-vivo box: the 10 Monk Skin Tone swatches
+#: [8]_ (display colours: lighter, darker and less red than skin measured in vivo)
+#: and ColorChecker "dark skin", "light skin" (X-Rite 2014 [2]_, [7]_).
+_SKIN_SWATCH_SRGB8 = np.array(
+    [
+        [0xF6, 0xED, 0xE4], [0xF3, 0xE7, 0xDB], [0xF7, 0xEA, 0xD0], [0xEA, 0xDA, 0xBA],
+        [0xD7, 0xBD, 0x96], [0xA0, 0x7E, 0x56], [0x82, 0x5C, 0x43], [0x60, 0x41, 0x34],
+        [0x3A, 0x31, 0x2A], [0x29, 0x24, 0x20], [116, 79, 65], [197, 144, 127],
+    ]
+)  # fmt: skip
+_SKIN_SWATCH_SRGB8.setflags(write=False)
+#: Softness of the skin set's edges in a*, b* (σ 3 CIELAB units: one person's scalp
+#: varies by a few units from place to place, and the box edges are not hard
+#: limits) and of the swatches' lightness (σ 4 L*). Design choices.
+_SKIN_AB_SIGMA = 3.0
+_SKIN_L_SIGMA = 4.0
+#: A cluster whose cost is above this under every light (3σ from the skin set) is not
+#: skin. A design choice.
+_SKIN_PLAUSIBLE_COST = 9.0
+#: Exposure is unknown without a reference: the skin's lightness may be off by up to
+#: ± ½ stop (≈ ±8 L* at mid-tones) at no cost — the typical metering error of
+#: auto exposure on a scene without a mid-grey (a design choice).
+_EXPOSURE_STOPS = 0.5
+
+# --- specular highlights ---------------------------------------------------------------
+
+#: The body colour under a highlight is the median over a window this fraction of the
+#: longest side (a highlight spans a few % of the frame; the window must be wider).
+_HIGHLIGHT_WINDOW = 0.25
+#: A highlight pixel's luminance exceeds its surroundings' by at least this fraction.
+_HIGHLIGHT_MIN_EXCESS = 0.25
+#: The excess colour must lie within this log-chroma distance of a plausible light
+#: (≈ 5 % in a channel ratio: noise on a small excess) and be at least
+#: ``_HIGHLIGHT_DESATURATION`` nearer to the lights than its surroundings (design
+#: choices: skin lies 0.07–0.35 from the lights, so a desaturation of 0.05 separates
+#: a highlight on skin from skin between hairs).
+_HIGHLIGHT_LIGHT_DISTANCE = 0.05
+_HIGHLIGHT_DESATURATION = 0.05
+#: ... and at least this far from the skin's colour (log-chroma; the palest skin is
+#: 0.07 from the lights, see ``CARD_MAX_CHROMA_DISTANCE``; a design choice).
+_HIGHLIGHT_SKIN_DISTANCE = 0.07
+#: At least this many highlight pixels (on the ≤ 256 px copy), in connected blobs of at
+#: most this fraction of the image each. Design choices.
+_HIGHLIGHT_MIN_PIXELS = 20
+_HIGHLIGHT_MAX_AREA = 0.03
+#: Uncertainty of the highlight's light colour (log-chroma σ ≈ 0.05, i.e. ≈ 10–15
+#: mired along the locus): the body under a highlight is only estimated. Design choice.
+_HIGHLIGHT_SIGMA = 0.05
+#: Largest cost a single cue can add (3σ): a robust combination, so one wrong cue
+#: cannot veto the others without limit (a design choice).
+_OUTLIER_COST = 9.0
+
 #: Broad skin test: a pixel is a skin candidate if, under some light of the grid, it
 #: lies within this Mahalanobis radius of the skin locus. A design choice (3σ).
 _SKIN_CANDIDATE_RADIUS = 3.0
@@ -1237,33 +1332,45 @@ def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
 
     Why not grey-world: its assumption (the scene averages to grey) fails on scalp
     photos, which are skin and hair — both orange-brown (melanin), so grey-world
-    "corrects" every scalp toward blue. Instead skin is used as the probe, as in
-    face-based colour constancy [5]_ and the skin locus [6]_:
+    "corrects" every scalp toward blue. Instead the light is inferred on a grid of
+    lights (2000–12000 K, Duv −0.012…+0.018) from two kinds of evidence, combined as
+    independent likelihoods with a prior (all on a ≤ 256 px copy, pixels neither
+    clipped nor dark):
 
-    1. On a ≤ 256 px copy, pixels that are neither clipped nor dark (luminance ≥ 0.02)
-       are mapped to log-chromaticity (log R/G, log B/G) in linear sRGB [9]_, where a
-       light's colour is a translation.
-    2. Skin candidates: pixels that would lie within 3σ of the canonical skin locus
-       under some light of 2000–12000 K (Duv −0.012…+0.018) and that are not
-       near-neutral under a 5000–9000 K light. The (up to) three highest peaks of
-       their smoothed 2-D histogram are candidate skin clusters (hair, walls and
-       shirts form the others); clusters under 20 % of the usable pixels are ignored,
-       and the cluster that is most skin-like under a plausible light (lowest
-       posterior cost in step 3) is the skin.
-    3. The light is the maximum a-posteriori translation over the grid of lights: the
-       skin locus is Gaussian with a mean that depends on lightness (darker skin is
-       more orange: a straight-line fit of log-chromaticity on L* through ten
-       reference skin colours, ``_SKIN_REFERENCE_SRGB8``; the skin's L* is taken after
-       each candidate correction), times a prior centred on D65 (σ 90 mired, σ 0.006
-       Duv).
+    1. **Skin** (face-based colour constancy [5]_, the skin locus [6]_). Skin
+       candidates are pixels that are skin-coloured under some light of the grid and
+       not near-neutral under a 5000–9000 K light; the (up to) three highest peaks of
+       their 2-D log-chromaticity histogram [9]_ are candidate clusters (≥ 20 % of the
+       usable pixels). Each cluster's median colour is corrected by every light of the
+       grid and compared, in CIELAB, with the in-vivo skin region — a projection onto
+       the set of skin colours plausible under D65 (:func:`_skin_cost`): the box of
+       Del Bino & Bernerd's population [12]_ (a* 5…16, b* 8…28, ITA° −60…+70) and the
+       Monk swatches [8]_ and ColorChecker skins [7]_ as extra members. The cluster
+       with the largest marginal likelihood is the skin.
+    2. **Specular highlights** (dichromatic model [13]_: on a dielectric such as oily
+       skin the surface reflection has the light's own colour): compact bright
+       blobs above a wide median of their surroundings, whose excess colour (blob −
+       surroundings, linear light) lies near the colour of a plausible light *and*
+       is less saturated than the surroundings it sits on (:func:`_highlight_chroma`;
+       skin between dark hairs is also a bright blob, but its excess is skin-coloured,
+       as saturated as skin, and fails the second test).
 
-    Light-to-dark skin runs almost parallel to the Planckian locus in this plane
-    (≈ 10° apart), so a moderate cast is hard to tell from a darker or lighter skin;
-    lightness removes part of that ambiguity (exposure errors bring it back: one stop
-    moves L* by ≈ 10–15). On rendered scenes strong casts (≥ 100 mired, ≲ 4000 K) are
-    found and mostly removed; small ones (±20–30 mired) only partly, and the estimate
-    on well-balanced photos spreads over −12…+28 mired. Without skin, a shades-of-grey
-    estimate (p = 6) [11]_ is used with the same prior.
+    The prior over the light is a mixture (:func:`_light_prior`): with weight
+    ``_BALANCED_WEIGHT`` the camera's white balance was right (a narrow peak at D65);
+    otherwise the light is a room light or daylight the camera did not remove, flat in
+    mired over 2700–7500 K (ANSI C78.377 nominal CCTs 2700–6500 K [14]_; CIE daylight
+    D50–D75) with soft edges. The estimate is the posterior mean over the grid; the
+    camera's balance is kept (:attr:`IlluminantEstimate.balanced_probability` ≥ 0.5)
+    unless the evidence outweighs the peak at D65 — a do-no-harm rule stated as a
+    likelihood ratio, not a dead band in mired.
+
+    What cannot be resolved: light-to-dark skin runs almost parallel to the
+    Planckian locus in chromaticity (≈ 10° apart), and in-vivo skin b* spans 8–28 at
+    any lightness, so skin alone pins the light only to an interval ≈ 60–80 mired
+    wide (the corrected skin must land inside the skin region); lightness narrows it
+    only at the region's ends, and an unknown exposure (± ½ stop allowed) blurs that.
+    Inside the interval the prior decides; a highlight, when present, pins the light.
+    Without skin, a shades-of-grey estimate (p = 6) [11]_ is used with the same prior.
 
     Parameters
     ----------
@@ -1275,51 +1382,218 @@ def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
     """
     rgb8 = _check_image(rgb8)
     small, _ = _shrink(rgb8, _ESTIMATE_SIDE)
-    linear = _linear_image(small).reshape(-1, 3).astype(np.float64)
+    linear_image = _linear_image(small)
+    linear = linear_image.reshape(-1, 3).astype(np.float64)
     codes = small.reshape(-1, 3)
-    usable = ((codes < _CLIP_CODE).all(1)) & (linear @ _LUMA >= _MIN_LUMINANCE)
+    usable = (codes.max(1) < _CLIP_CODE) & (linear @ _LUMA >= _MIN_LUMINANCE)
     grid = _illuminant_grid()
-    prior = ((grid.mired - 1e6 / D65_CCT_K) / _PRIOR_MIRED_SIGMA) ** 2 + (
-        (grid.duv - _d65_duv()) / _PRIOR_DUV_SIGMA
-    ) ** 2
+    balanced, room = _light_prior()
     n_usable = int(usable.sum())
     if n_usable < 50:
-        return _estimate_from_index(int(np.argmin(prior)), "none", 0.0)
+        return _posterior_estimate(np.zeros(len(grid.mired)), "none", 0.0)
     chroma = _log_chroma(linear[usable])
     row, col = _plane_index(chroma)
     skin = _skin_candidate_plane()[row, col] & _near_neutral_plane()[row, col]
+
+    def highlight_cost(skin_chroma):
+        highlight = _highlight_chroma(small, linear_image, skin_chroma)
+        if highlight is None:
+            return None
+        return _robust(((grid.shift - highlight) ** 2).sum(1) / _HIGHLIGHT_SIGMA**2)
+
     if skin.sum() >= max(50, 0.05 * n_usable):
-        model = _skin_model()
         skin_linear_all = linear[usable][skin]
-        best = None  # (cost, k, fraction)
+        best = None  # (score, cost, fraction)
         largest = 0.0
-        for skin_chroma in _cluster_medians(chroma[skin]):
-            cluster = np.linalg.norm(chroma[skin] - skin_chroma, axis=1) <= 0.15
+        skin_chroma_all = chroma[skin]
+        for skin_chroma in _cluster_medians(skin_chroma_all):
+            cluster = _squared_distance(skin_chroma_all, skin_chroma) <= 0.15**2
             fraction = float(cluster.sum() / n_usable)
             largest = max(largest, fraction)
             if fraction < _MIN_SKIN_EVIDENCE:
                 continue  # a small cluster is as likely hair, clothes or a shadow as skin
-            skin_linear = np.median(skin_linear_all[cluster], axis=0)
-            # the skin's lightness once corrected by each candidate light
-            corrected_y = (skin_linear / grid.white_rgb) @ _LUMA
-            lightness = 116.0 * np.cbrt(np.maximum(corrected_y, 0.0)) - 16.0
-            expected = model.mean + (lightness - 50.0)[:, None] * model.slope
-            residual = skin_chroma - grid.shift - expected
-            cost = np.einsum("ki,ij,kj->k", residual, model.inv_cov, residual) + prior
-            k = int(np.argmin(cost))
-            if best is None or cost[k] < best[0]:
-                best = (float(cost[k]), k, fraction)
+            cost = _skin_cost(np.median(skin_linear_all[cluster], axis=0))
+            if cost.min() > _SKIN_PLAUSIBLE_COST:
+                continue  # not skin under any light of the grid
+            # the largest plausible cluster is the skin: a marginal likelihood would
+            # prefer whichever cluster fits D65 (dark hair passes as dark skin there)
+            if best is None or fraction > best[0]:
+                best = (fraction, cost, fraction, skin_chroma)
         if best is not None:
-            return _estimate_from_index(best[1], "skin-locus", best[2])
-        return _estimate_from_index(int(np.argmin(prior)), "none", largest)
+            cost, source = best[1], "skin-locus"
+            highlight = highlight_cost(best[3])
+            if highlight is not None:
+                cost, source = cost + highlight, "skin-locus+highlight"
+            return _posterior_estimate(cost, source, best[2])
+        # without a skin colour to compare with, bright skin between hairs cannot be
+        # told from a highlight: highlights are not used alone
+        return _posterior_estimate(np.zeros(len(grid.mired)), "none", largest)
     # no skin in view: shades of grey (Minkowski p = 6, Finlayson & Trezzi [11])
     p = 6.0
     white = np.mean(linear[usable] ** p, axis=0) ** (1 / p)
     observed = _log_chroma(white)
-    residual = observed - grid.shift
     # a scene average is a weak cue: σ 0.15 in log-chroma (design choice)
-    cost = (residual**2).sum(1) / 0.15**2 + prior
-    return _estimate_from_index(int(np.argmin(cost)), "shades-of-grey", 1.0)
+    cost = ((observed - grid.shift) ** 2).sum(1) / 0.15**2
+    return _posterior_estimate(cost, "shades-of-grey", 1.0)
+
+
+def _robust(cost: np.ndarray) -> np.ndarray:
+    """Cap a cue's cost at ``_OUTLIER_COST``: a cue that is wrong (a false highlight)
+    can veto a light only as much as an outlier costs, never without limit."""
+    return np.minimum(cost, _OUTLIER_COST)
+
+
+@functools.lru_cache(maxsize=1)
+def _light_prior() -> tuple[np.ndarray, np.ndarray]:
+    """Prior weights over the grid: (camera balanced, room light), summing to 1 together."""
+    grid = _illuminant_grid()
+    d65_mired = 1e6 / D65_CCT_K
+    duv_term = ((grid.duv - _d65_duv()) / _PRIOR_DUV_SIGMA) ** 2
+    balanced = np.exp(
+        -0.5 * (((grid.mired - d65_mired) / _BALANCED_MIRED_SIGMA) ** 2 + ((grid.duv - _d65_duv()) / _BALANCED_DUV_SIGMA) ** 2)
+    )
+    low, high = 1e6 / _ROOM_LIGHT_CCT_K[1], 1e6 / _ROOM_LIGHT_CCT_K[0]
+    outside = np.maximum(0.0, np.maximum(low - grid.mired, grid.mired - high))
+    room = np.exp(-0.5 * ((outside / _ROOM_LIGHT_EDGE_MIRED) ** 2 + duv_term))
+    balanced *= _BALANCED_WEIGHT / balanced.sum()
+    room *= (1.0 - _BALANCED_WEIGHT) / room.sum()
+    return balanced, room
+
+
+def _posterior_estimate(cost: np.ndarray, source: str, fraction: float) -> IlluminantEstimate:
+    """Posterior over the grid from an evidence cost (−2 log likelihood) and the prior."""
+    grid = _illuminant_grid()
+    balanced, room = _light_prior()
+    like = np.exp(-0.5 * (cost - cost.min()))
+    post_balanced, post_room = like * balanced, like * room
+    total = post_balanced.sum() + post_room.sum()
+    p_balanced = float(post_balanced.sum() / total)
+    weights = post_room / post_room.sum()
+    mired = float(weights @ grid.mired)
+    duv = float(weights @ grid.duv)
+    spread = float(np.sqrt(weights @ (grid.mired - mired) ** 2))
+    if source == "none":
+        p_balanced, mired, duv, spread = 1.0, 1e6 / D65_CCT_K, _d65_duv(), 0.0
+    uv = _planck_uv_with_duv(np.array(1e6 / mired), np.array(duv))
+    xy = _uv_to_xy(uv)
+    white = _xy_to_white_rgb(xy)
+    return IlluminantEstimate(
+        cct_k=1e6 / mired,
+        duv=duv,
+        xy=(float(xy[0]), float(xy[1])),
+        white_rgb=tuple(float(v) for v in white),
+        cast_mired=mired - 1e6 / D65_CCT_K,
+        source=source,
+        evidence_fraction=fraction,
+        balanced_probability=p_balanced,
+        mired_sigma=spread,
+    )
+
+
+def _skin_cost(skin_linear: np.ndarray) -> np.ndarray:
+    """−2 log likelihood, per light of the grid, that ``skin_linear`` is in-vivo skin.
+
+    The skin colour is corrected by each light (von Kries gains to D65, luminance
+    kept) and converted to CIELAB; the cost is the squared distance (in units of
+    ``_SKIN_AB_SIGMA``) to the nearest member of the skin set: the Del Bino box
+    (a* ∈ [5, 16], b* ∈ [8, 28] and ITA° ∈ [−60, 70] [12]_, the ITA° bounds being a
+    lower bound on b* that depends on L*) or one of the reference swatches (Monk 1–10
+    [8]_, ColorChecker skins [2]_ [7]_; their L* compared with ``_SKIN_L_SIGMA``).
+    The photo's exposure is unknown: lightness is allowed to be off by up to
+    ``_EXPOSURE_STOPS`` before it costs anything.
+    """
+    grid = _illuminant_grid()
+    d65_white = _xy_to_white_rgb(np.asarray(D65_XY))
+    corrected = skin_linear[None, :] * d65_white / grid.white_rgb
+    lab = colour.xyz_to_lab(colour.linear_srgb_to_xyz(np.maximum(corrected, 1e-6)))
+    y = np.maximum(corrected @ _LUMA, 1e-6)
+    stops = 2.0**_EXPOSURE_STOPS
+    l_low = 116.0 * np.cbrt(np.minimum(y / stops, 1.0)) - 16.0
+    l_high = 116.0 * np.cbrt(np.minimum(y * stops, 1.0)) - 16.0
+    a_star, b_star = lab[:, 1], lab[:, 2]
+    ita_low, ita_high = np.radians(_IN_VIVO_ITA_RANGE)
+    # ITA° = atan((L* − 50)/b*) ≤ 70° and ≥ −60° ⇔ b* ≥ (L* − 50)/tan 70°, b* ≥ (L* − 50)/tan(−60°)
+    # for the most favourable L* the exposure allows
+    b_min = np.maximum.reduce(
+        [
+            np.full_like(b_star, _IN_VIVO_B_RANGE[0]),
+            (l_low - 50.0) / np.tan(ita_high),
+            (l_high - 50.0) / np.tan(ita_low),
+        ]
+    )
+    da = np.maximum(0.0, np.maximum(_IN_VIVO_A_RANGE[0] - a_star, a_star - _IN_VIVO_A_RANGE[1]))
+    db = np.maximum(0.0, np.maximum(b_min - b_star, b_star - _IN_VIVO_B_RANGE[1]))
+    box = (da**2 + db**2) / _SKIN_AB_SIGMA**2
+    ref = _skin_swatch_lab()
+    dl = np.maximum(0.0, np.maximum(l_low[:, None] - ref[None, :, 0], ref[None, :, 0] - l_high[:, None]))
+    swatch = ((lab[:, None, 1:] - ref[None, :, 1:]) ** 2).sum(-1) / _SKIN_AB_SIGMA**2 + (dl / _SKIN_L_SIGMA) ** 2
+    return np.minimum(box, swatch.min(1))
+
+
+@functools.lru_cache(maxsize=1)
+def _skin_swatch_lab() -> np.ndarray:
+    return colour.srgb_to_lab(_SKIN_SWATCH_SRGB8 / 255.0)
+
+
+def _highlight_chroma(
+    small: np.ndarray, linear: np.ndarray, skin_chroma: np.ndarray | None = None
+) -> np.ndarray | None:
+    """Log-chromaticity of the light from specular highlights, or None if there are none.
+
+    Dichromatic model [13]_: a highlight pixel is body colour + surface reflection of
+    the light's colour. The body colour is estimated by a wide median
+    (``_HIGHLIGHT_WINDOW`` of the side: wider than a highlight, so it ignores it) and
+    the excess ``pixel − median`` (linear light) is kept where:
+
+    * the pixel is at least ``_HIGHLIGHT_MIN_EXCESS`` brighter than its median
+      surroundings and is not clipped (clipped pixels have lost the light's colour);
+    * the excess is near the colour of a plausible light (within
+      ``_HIGHLIGHT_LIGHT_DISTANCE`` of the card-plausible lights in log-chromaticity)
+      and at least ``_HIGHLIGHT_DESATURATION`` nearer to it than its surroundings are
+      (a highlight is less saturated than the surface it lies on; bright skin between
+      dark hairs is as saturated as skin and fails this);
+    * at least ``_HIGHLIGHT_MIN_PIXELS`` such pixels form compact blobs (connected
+      regions of at most ``_HIGHLIGHT_MAX_AREA`` of the image: a highlight is a spot,
+      not a bright half of the photo).
+
+    The light is the log-chromaticity of the summed excess of the kept pixels.
+    """
+    # the median on a half-size copy (4× fewer pixels; the surroundings are smooth)
+    half = cv2.resize(small, (max(1, small.shape[1] // 2), max(1, small.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+    window = max(3, int(round(_HIGHLIGHT_WINDOW * max(half.shape[:2]))) | 1)
+    surround_codes = cv2.resize(cv2.medianBlur(half, window), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR)
+    surround = _linear_image(surround_codes)
+    excess = linear - surround
+    lum, lum_surround = excess @ _LUMA.astype(np.float32), surround @ _LUMA.astype(np.float32)
+    bright = (lum > _HIGHLIGHT_MIN_EXCESS * np.maximum(lum_surround, _MIN_LUMINANCE)) & (
+        small < _CLIP_CODE
+    ).all(-1)
+    # compact blobs: an opening removes thin bright lines (strands, edges), and a blob
+    # larger than _HIGHLIGHT_MAX_AREA is a bright surface, not a highlight
+    bright = cv2.morphologyEx(bright.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
+    compact = np.zeros(n, bool)
+    compact[1:] = stats[1:, cv2.CC_STAT_AREA] <= _HIGHLIGHT_MAX_AREA * bright.size
+    bright = compact[labels]
+    if int(bright.sum()) < _HIGHLIGHT_MIN_PIXELS:
+        return None
+    pix_excess = np.maximum(excess[bright].astype(np.float64), 1e-4)
+    e_row, e_col = _plane_index(_log_chroma(pix_excess))
+    s_row, s_col = _plane_index(_log_chroma(surround[bright].astype(np.float64)))
+    distance = _neutral_distance_plane()
+    d_excess, d_surround = distance[e_row, e_col], distance[s_row, s_col]
+    keep = (d_excess <= _HIGHLIGHT_LIGHT_DISTANCE) & (d_surround - d_excess >= _HIGHLIGHT_DESATURATION)
+    if skin_chroma is not None:
+        keep &= np.linalg.norm(_log_chroma(pix_excess) - skin_chroma, axis=1) >= _HIGHLIGHT_SKIN_DISTANCE
+    if int(keep.sum()) < _HIGHLIGHT_MIN_PIXELS:
+        return None
+    return _log_chroma(pix_excess[keep].sum(0))
+
+
+def _squared_distance(points: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Squared distance of (N, 2) points to a centre (two columns: faster than ``.sum(1)``)."""
+    d0, d1 = points[:, 0] - centre[0], points[:, 1] - centre[1]
+    return d0 * d0 + d1 * d1
 
 
 def _cluster_medians(points: np.ndarray, max_clusters: int = 3) -> list[np.ndarray]:
@@ -1333,8 +1607,9 @@ def _cluster_medians(points: np.ndarray, max_clusters: int = 3) -> list[np.ndarr
     low = points.min(0)
     idx = np.floor((points - low) / bins).astype(int)
     shape = idx.max(0) + 1
-    hist = np.zeros((shape[0] + 4, shape[1] + 4), np.float32)
-    np.add.at(hist, (idx[:, 0] + 2, idx[:, 1] + 2), 1)
+    padded = (int(shape[0]) + 4, int(shape[1]) + 4)
+    flat_idx = (idx[:, 0] + 2) * padded[1] + idx[:, 1] + 2
+    hist = np.bincount(flat_idx, minlength=padded[0] * padded[1]).reshape(padded).astype(np.float32)
     hist = cv2.GaussianBlur(hist, (5, 5), 1.0)
     order = np.argsort(hist, axis=None)[::-1]
     centres: list[np.ndarray] = []
@@ -1347,38 +1622,21 @@ def _cluster_medians(points: np.ndarray, max_clusters: int = 3) -> list[np.ndarr
                 break
     medians = []
     for centre in centres:
-        near = np.linalg.norm(points - centre, axis=1) <= 0.15
+        near = _squared_distance(points, centre) <= 0.15**2
         if near.any():
             medians.append(np.median(points[near], axis=0))
     return medians
 
 
-def _estimate_from_index(k: int, source: str, fraction: float) -> IlluminantEstimate:
-    grid = _illuminant_grid()
-    mired = float(grid.mired[k])
-    uv = _planck_uv_with_duv(np.array(1e6 / mired), np.array(grid.duv[k]))
-    xy = _uv_to_xy(uv)
-    return IlluminantEstimate(
-        cct_k=1e6 / mired,
-        duv=float(grid.duv[k]),
-        xy=(float(xy[0]), float(xy[1])),
-        white_rgb=tuple(float(v) for v in grid.white_rgb[k]),
-        cast_mired=mired - 1e6 / D65_CCT_K,
-        source=source,
-        evidence_fraction=fraction,
-    )
-
-
 def _estimate_correction(rgb8: np.ndarray, linear: np.ndarray) -> CorrectionResult:
     estimate = estimate_illuminant(rgb8)
     d65_white = _xy_to_white_rgb(np.asarray(D65_XY))
-    cast = estimate.cast_mired
-    tint = estimate.duv - _d65_duv()
-    applied = abs(cast) >= CAST_WARNING_MIRED or abs(tint) >= _NO_CORRECTION_DUV
+    applied = estimate.balanced_probability < 0.5
+    cast = estimate.cast_mired if applied else 0.0
     if applied:
         gains = d65_white / np.asarray(estimate.white_rgb)
         rgb = _encode_image(_apply_gains(linear, gains))
-    else:  # within the estimate's own uncertainty: keep the camera's white balance
+    else:  # the camera's white balance explains the photo as well as any cast does
         gains = np.ones(3)
         rgb = rgb8.astype(np.float32) / np.float32(255)
     warnings: list[str] = []
@@ -1399,8 +1657,10 @@ def _estimate_correction(rgb8: np.ndarray, linear: np.ndarray) -> CorrectionResu
             "Too little bare skin in view to estimate the light: colours are as the camera "
             "balanced them. Add a grey card for a reliable match."
         )
-    confidence = float(np.clip(0.85 - abs(cast) / 400.0, 0.4, 0.85))
-    if estimate.source != "skin-locus":
+    confidence = float(
+        np.clip(0.85 - abs(cast) / 400.0 - (estimate.mired_sigma / 200.0 if applied else 0.0), 0.4, 0.85)
+    )
+    if not estimate.source.startswith("skin-locus"):
         confidence = min(confidence, 0.6)
     details = {
         "requested": "auto",
@@ -1413,6 +1673,9 @@ def _estimate_correction(rgb8: np.ndarray, linear: np.ndarray) -> CorrectionResu
         "gains": np.round(gains, 5).tolist(),
         "correction_applied": applied,
         "evidence_fraction": round(estimate.evidence_fraction, 4),
+        "posterior_cast_mired": round(estimate.cast_mired, 1),
+        "posterior_mired_sigma": round(estimate.mired_sigma, 1),
+        "balanced_probability": round(estimate.balanced_probability, 4),
     }
     return CorrectionResult(
         method="auto",

@@ -330,9 +330,8 @@ def test_bad_grey_card_rectangles_raise(rect, message):
 @pytest.mark.parametrize("cct_k", [3000.0, 12000.0])
 def test_auto_detects_and_reduces_a_cast(cct_k):
     # Cool casts are underestimated (light-to-dark skin runs almost along the
-    # Planckian locus in chromaticity): 10000 K (−54 mired) reads as ≈ −36 mired,
-    # inside the 40-mired dead band that keeps white-balanced photos untouched;
-    # 12000 K (−70 mired) is beyond it.
+    # Planckian locus in chromaticity, and the room-light prior ends at 7500 K):
+    # 12000 K (−70 mired) reads as ≈ −35 mired, still corrected and warned.
     rgb8 = render(cct_k, seed=6)
     result = correct_colours(rgb8, "auto")
     assert result.method == "auto"
@@ -346,10 +345,61 @@ def test_auto_detects_and_reduces_a_cast(cct_k):
     assert result.confidence < 0.85
 
 
+def test_estimate_is_near_the_true_light_under_3000_k():
+    # 3000 K is +180 mired; skin alone pins the light to an interval (the in-vivo
+    # skin region is ≈ 60–80 mired wide along the locus): within 30 mired, and warned
+    rgb8 = render(3000.0, seed=6)
+    estimate = estimate_illuminant(rgb8)
+    assert abs(estimate.cast_mired - (1e6 / 3000 - 1e6 / 6504)) < 30, estimate
+    assert estimate.balanced_probability < 0.05
+    result = correct_colours(rgb8, "auto")
+    assert any("colour cast" in w for w in result.warnings)
+    assert result.confidence <= 0.5  # a strong estimated cast lowers confidence
+
+
+def highlight_scene(cct_k: float | None, seed: int = 3) -> np.ndarray:
+    """Plain skin with one soft specular highlight (the light's own colour, added)."""
+    rng = np.random.default_rng(seed)
+    height, width = 600, 800
+    scene = np.ones((height, width, 3)) * srgb_to_linear(skin_srgb())
+    blob = np.zeros((height, width), np.float32)
+    cv2.ellipse(blob, (300, 250), (40, 25), 30, 0, 360, 1.0, -1)
+    blob = cv2.GaussianBlur(blob, (0, 0), 6)
+    scene = (scene + 0.15 * blob[..., None]) * cast_gains(cct_k) * 0.8
+    noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
+    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+
+def test_a_highlight_pins_a_moderate_cast_that_skin_alone_leaves_open():
+    # 4500 K (+68 mired) on this skin is inside the skin-only interval that contains
+    # D65 (kept as balanced); the highlight's colour resolves it
+    true_mired = 1e6 / 4500 - 1e6 / 6504
+    without = estimate_illuminant(render(4500.0, seed=6))
+    with_highlight = estimate_illuminant(highlight_scene(4500.0))
+    assert with_highlight.source == "skin-locus+highlight"
+    assert with_highlight.mired_sigma < without.mired_sigma
+    assert with_highlight.balanced_probability < 0.5
+    assert abs(with_highlight.cast_mired - true_mired) < 15, with_highlight
+    neutral = correct_colours(highlight_scene(None), "auto")
+    assert neutral.details["source"] == "skin-locus+highlight"
+    assert not neutral.details["correction_applied"]
+    assert not any("colour cast" in w for w in neutral.warnings)
+
+
+def test_skin_between_dark_hairs_is_not_a_highlight():
+    # bright skin gaps between dark hair blobs are compact bright regions, but their
+    # excess over the surroundings has the skin's colour, not a light's
+    small, _ = correction._shrink(render(3000.0, seed=6), correction._ESTIMATE_SIDE)
+    skin_chroma = correction._log_chroma(srgb_to_linear(skin_srgb()) * cast_gains(3000.0))
+    assert correction._highlight_chroma(small, correction._linear_image(small), skin_chroma) is None
+
+
 def test_auto_leaves_a_neutral_photo_alone():
     rgb8 = render(None, seed=7)
     result = correct_colours(rgb8, "auto")
     assert result.method == "auto"
+    assert not result.details["correction_applied"]
+    assert result.details["balanced_probability"] >= 0.5
     assert not any("colour cast" in w for w in result.warnings)
     lab_before = rgb2lab(rgb8[::3, ::3] / 255.0)
     lab_after = rgb2lab(result.rgb[::3, ::3].astype(np.float64))
