@@ -30,7 +30,8 @@ scaled back (speed).
    the colours of a central disc are the head's, border pixels of other colours are
    background; a close-up with no such border fills the frame.
 6. **Excluded.** Clipped pixels, glare (far lighter and less chromatic than the skin,
-   not near a light strand; and compact bright neutral blobs of "hair" — speckled
+   not near a light strand, and adding light less saturated than its surround — the
+   dichromatic model [6]_; and compact bright neutral blobs of "hair" — speckled
    highlights) and deep shadow (far darker than the skin, smooth, not hair).
 7. **Hair.** Class centres in CIELAB — skin, main hair polarity, and the other polarity
    when it holds enough seeds or looks grey — start from the seeds and the pixels away
@@ -60,6 +61,9 @@ References
    b* ≈ 5–30 with a* ≈ 5–20, i.e. hue angle h_ab ≈ 30–80°.
 .. [5] C. Rother, V. Kolmogorov, A. Blake, "GrabCut: interactive foreground
    extraction using iterated graph cuts", ACM Trans. Graphics 23(3):309–314, 2004.
+.. [6] S. A. Shafer, "Using color to separate reflection components", Color Res.
+   Appl. 10(4):210–218, 1985 (dichromatic reflection: a highlight adds the light's
+   colour to the body colour).
 .. [4] G. Sharma, W. Wu, E. N. Dalal, "The CIEDE2000 color-difference formula",
    Color Res. Appl. 30(1):21–30, 2005; ΔE*ab ≈ 2.3 is a just-noticeable difference
    (M. Mahy, L. Van Eycken, A. Oosterlinck, Color Res. Appl. 19(2):105–121, 1994).
@@ -175,6 +179,9 @@ GLARE_BLOB_MAX_ELONGATION = 2.0
 GLARE_BLOB_MAX_SCALP_FRACTION = 0.05
 #: Deep shadow: L* below this fraction of the skin's median, smooth and not hair.
 SHADOW_L_FRACTION = 0.45
+#: Ring around a glare candidate its colour is compared with (fraction of the long
+#: side). A choice: ~1 % reaches the surface beside a highlight, not the next material.
+GLARE_RING_FRACTION = 0.01
 #: Radius (fraction of the long side) around light strands where bright pixels are
 #: white hair, not glare, and around any strand where textured-or-not pixels of a hair
 #: colour join the hair region. A choice: ~2 % reaches across the gaps of a hair region.
@@ -205,6 +212,13 @@ MEDIAN_MAX_PIXELS = 50_000
 #: centre is at most this fraction of its distance to the skin centre (a choice: 0.6
 #: puts the boundary ~60 % of the way from skin to hair, so skin in shadow stays skin).
 REGION_HAIR_DISTANCE_RATIO = 0.6
+#: The skin mask splits into skin and unresolved hair (see _unresolved_hair) only when
+#: each part holds this share of its pixels, and their rgb chromaticities (linear light,
+#: r + g + b = 1) differ by at least this. Choices: a tenth is a region, not pores or
+#: blotches; 0.03 is about the chromaticity step between neighbouring Monk tones at
+#: equal lightness, while shading changes chromaticity not at all.
+SKIN_SPLIT_MIN_SHARE = 0.1
+SKIN_SPLIT_MIN_CHROMATICITY = 0.03
 #: Lloyd iterations and pixel budget of the class-centre refinement (speed choices;
 #: the centres settle in 3–5 iterations on the dataset photos).
 REFINE_ITERATIONS = 6
@@ -625,6 +639,92 @@ def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed):
     return dark_seed, keep_light
 
 
+def _chromaticity_distance(linear: np.ndarray) -> np.ndarray:
+    """Distance of linear RGB rows from the neutral axis, in rgb chromaticity (r+g+b=1)."""
+    total = np.maximum(linear.sum(axis=-1, keepdims=True), 1e-9)
+    return np.linalg.norm(linear / total - 1.0 / 3.0, axis=-1)
+
+
+def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarray) -> np.ndarray:
+    """Keep the glare candidates whose extra light is less saturated than their surround.
+
+    A highlight adds light of the illuminant's colour to the surface beneath it
+    (Shafer's dichromatic model [6]_): in linear light, highlight − surrounding surface
+    is the light's colour, which is less saturated than the body colour of skin or hair
+    under that light. A lighter, paler *material* — a fair bald crown beside blond or
+    brown hair, white hair beside dark skin — differs from its surround by a colour at
+    least as saturated as the surround. Each 8-connected candidate blob is compared
+    with a ring of :data:`GLARE_RING_FRACTION` of the long side around it.
+    """
+    if not candidates.any():
+        return candidates
+    count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)
+    reach = max(3, 2 * round(GLARE_RING_FRACTION * max(candidates.shape)) + 1)
+    ring_labels = cv2.dilate(labels.astype(np.float32), _disc(reach)).astype(np.int32)
+    ring = (ring_labels > 0) & ~candidates & scalp
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)  # IEC 61966-2-1
+    sums_in = np.stack([np.bincount(labels[candidates], linear[..., c][candidates], count) for c in range(3)], 1)
+    n_in = np.bincount(labels[candidates], minlength=count)[:, None]
+    sums_ring = np.stack([np.bincount(ring_labels[ring], linear[..., c][ring], count) for c in range(3)], 1)
+    n_ring = np.bincount(ring_labels[ring], minlength=count)[:, None]
+    inside = sums_in / np.maximum(n_in, 1)
+    around = sums_ring / np.maximum(n_ring, 1)
+    excess = inside - around
+    keep = (
+        (n_ring[:, 0] == 0)  # nothing around to compare with: keep the photometric rule
+        | (np.all(excess > 0, axis=1) & (_chromaticity_distance(excess) < _chromaticity_distance(around)))
+    )
+    keep[0] = False
+    return keep[labels]
+
+
+def _unresolved_hair(lab, rgb, skin, hair) -> np.ndarray:
+    """Pixels of the skin mask that are smooth, unresolved hair (region scale).
+
+    Dense hair at 640 px can be as smooth as skin to the line detectors (a blond or
+    brown mass around a bald crown): the skin mask then holds two materials. Its pixels
+    are split in two by 2-means in CIELAB (started from the two ends of the lightness
+    range). The split is a second material, not shading, when the two centres are at
+    least :data:`CLASS_MIN_SEPARATION` apart, each holds at least
+    :data:`SKIN_SPLIT_MIN_SHARE` of the pixels and their linear-light rgb chromaticities
+    differ by :data:`SKIN_SPLIT_MIN_CHROMATICITY` (shading scales all channels alike and
+    leaves chromaticity unchanged). The part nearer the detected hair's colour, when
+    clearly nearer (REGION_HAIR_DISTANCE_RATIO), is hair.
+    """
+    index = np.flatnonzero(skin)
+    if len(index) < 400:
+        return np.zeros_like(skin)
+    sample = index[:: max(1, len(index) // REFINE_MAX_PIXELS)]
+    pixels = lab.reshape(-1, 3)[sample]
+    order = np.argsort(pixels[:, 0])
+    centres = np.stack([np.median(pixels[order[: len(order) // 4]], 0), np.median(pixels[order[-len(order) // 4 :]], 0)])
+    for _ in range(REFINE_ITERATIONS):
+        nearest = ((pixels[:, None, :] - centres[None]) ** 2).sum(2).argmin(1)
+        if min(np.count_nonzero(nearest == 0), np.count_nonzero(nearest == 1)) < 20:
+            return np.zeros_like(skin)
+        centres = np.stack([np.median(pixels[nearest == k], 0) for k in (0, 1)])
+    shares = np.bincount(nearest, minlength=2) / len(nearest)
+    if np.linalg.norm(centres[0] - centres[1]) < CLASS_MIN_SEPARATION or shares.min() < SKIN_SPLIT_MIN_SHARE:
+        return np.zeros_like(skin)
+    flat_rgb = rgb.reshape(-1, 3)[sample].astype(np.float64)
+    linear = np.where(flat_rgb <= 0.04045, flat_rgb / 12.92, ((flat_rgb + 0.055) / 1.055) ** 2.4)
+    chroma = [np.median(linear[nearest == k], 0) for k in (0, 1)]
+    chroma = [c / max(c.sum(), 1e-9) for c in chroma]
+    if np.linalg.norm(chroma[0] - chroma[1]) < SKIN_SPLIT_MIN_CHROMATICITY:
+        return np.zeros_like(skin)
+    hair_lab = np.median(_sample(lab, hair), axis=0)
+    to_hair = np.linalg.norm(centres - hair_lab, axis=1)
+    near, far = (0, 1) if to_hair[0] <= to_hair[1] else (1, 0)
+    if to_hair[near] > REGION_HAIR_DISTANCE_RATIO * to_hair[far]:
+        return np.zeros_like(skin)
+    all_pixels = lab.reshape(-1, 3)[index]
+    d_near = ((all_pixels - centres[near]) ** 2).sum(1)
+    d_far = ((all_pixels - centres[far]) ** 2).sum(1)
+    out = np.zeros(skin.size, dtype=bool)
+    out[index[d_near < d_far]] = True
+    return out.reshape(skin.shape)
+
+
 def _refine_centres(lab_pixels: np.ndarray, centres: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A few Lloyd (k-means) iterations from the seed-based class centres.
 
@@ -836,6 +936,7 @@ def segment(
         & (chroma <= GLARE_CHROMA_FRACTION * max(skin_c_ref, 1.0))
         & ~near_light
     )
+    glare = _dichromatic_glare(glare & scalp, rgb, scalp & ~reference)
     glare = cv2.dilate(glare.astype(np.uint8), _disc(3)).astype(bool) & ~light_seed
     excluded = (clipped | glare) & scalp & ~reference
 
@@ -959,6 +1060,11 @@ def segment(
         skin_near = skin & near
         if np.count_nonzero(skin_near) >= max(200, NEAR_SKIN_MIN_FRACTION * np.count_nonzero(skin)):
             skin = skin_near
+    if hair.any():
+        unresolved = _unresolved_hair(lab, rgb, skin, hair)
+        if unresolved.any():
+            hair |= unresolved
+            skin &= ~cv2.dilate(hair.astype(np.uint8), _disc(2 * gap + 1)).astype(bool)
 
     # Overrides.
     if hair_region is not None:

@@ -317,3 +317,45 @@ def test_large_image_is_segmented_at_reduced_size_and_masks_scaled_back():
     assert precision >= 0.7 and recall >= 0.7, (precision, recall)
     band_in_scalp = np.count_nonzero(seg.scalp & truth["band"]) / np.count_nonzero(truth["band"])
     assert band_in_scalp <= 0.05
+
+
+def _fair_crown_in_smooth_blond(seed=0, shape=(480, 640)):
+    """A fair bald crown (Monk 1-like, L* 93) inside dense blond hair that is smooth at
+    640 px (unresolved), with resolved blond strands along the crown's edge."""
+    rng = np.random.default_rng(seed)
+    blond, fair = (76.0, 7.0, 25.0), (93.0, 4.0, 5.0)
+    image = np.broadcast_to(_srgb(blond), shape + (3,)).astype(np.float32).copy()
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    radius = np.hypot(yy - shape[0] / 2, xx - shape[1] / 2)
+    crown = radius <= 0.22 * shape[0]
+    image[crown] = _srgb(fair)
+    coverage = np.zeros(shape, np.uint8)
+    for _ in range(120):
+        theta = rng.uniform(0, 2 * np.pi)
+        r = 0.22 * shape[0] + rng.uniform(-6, 6)
+        x0, y0 = shape[1] / 2 + r * np.cos(theta), shape[0] / 2 + r * np.sin(theta)
+        angle = theta + np.pi + rng.normal(0, 0.5)
+        length = rng.uniform(15, 35)
+        cv2.line(coverage, (int(x0), int(y0)), (int(x0 + length * np.cos(angle)), int(y0 + length * np.sin(angle))), 255, 3, cv2.LINE_AA)
+    image = _paint(image, coverage.astype(np.float32) / 255.0, (70.0, 8.0, 28.0))
+    image = np.clip(image + rng.normal(0, 0.006, image.shape), 0, 1).astype(np.float32)
+    return image, crown & (coverage == 0), ~crown
+
+
+def test_fair_crown_beside_smooth_blond_hair_is_skin_not_glare():
+    """A lighter, paler *material* is not a highlight (dichromatic test), and a smooth
+    second material in the skin mask nearer the hair's colour is unresolved hair."""
+    image, crown, blond = _fair_crown_in_smooth_blond(21)
+    seg = _segment(image)
+    assert np.count_nonzero(seg.excluded & crown) <= 0.05 * np.count_nonzero(crown)
+    skin_precision, skin_recall = _precision_recall(seg.skin, crown)
+    assert skin_precision >= 0.95, skin_precision
+    assert skin_recall >= 0.3, skin_recall
+    assert np.count_nonzero(seg.skin & blond) <= 0.02 * np.count_nonzero(blond)
+
+
+def test_highlight_on_skin_is_still_glare():
+    """A highlight adds neutral light to the skin: it stays excluded."""
+    image, truth = _scene(31, dark=40, glare=True)
+    seg = _segment(image)
+    assert np.count_nonzero(seg.excluded & truth["glare"]) >= 0.8 * np.count_nonzero(truth["glare"])
