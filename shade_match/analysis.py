@@ -16,14 +16,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Sequence
 
-import cv2
 import numpy as np
 
 from . import colour, scales
 from .correction import CorrectionResult, correct_colours, CORRECTION_METHODS
 from .errors import AnalysisError, SettingsError, UnsupportedImageError
 from .estimation import ToneEstimate, estimate_hair, estimate_skin
-from .io import LoadedImage, load_image, DEFAULT_MAX_PIXELS
+from .io import LoadedImage, load_image, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
+from .io import _resize, _working_size
 from .matching import nearest_matches
 from .palette import DEFAULT_PIGMENT_PALETTE, Palette, get_palette
 from .results import Analysis, CorrectionInfo, HairTone, ImageInfo, Match, SkinTone
@@ -34,10 +34,12 @@ __all__ = ["AnalysisSettings", "Inspection", "analyze_image", "inspect_image"]
 
 ImageSource = str | os.PathLike | bytes | BinaryIO | np.ndarray
 
-#: The working resolution's longest side. A design choice: at 1600 px a 12 MP phone
-#: photo keeps stubble hairs ~1–2 px wide while the analysis stays well inside the
-#: 0.3 s budget (issue 3); whole-head 640 px photos are analysed at full size.
-DEFAULT_WORKING_SIDE = 1600
+#: The working resolution's longest side: the loader's default,
+#: :data:`shade_match.io.DEFAULT_MAX_SIDE` (1000 px; the reasons are given there). A
+#: design choice for speed (issue 3): a 12 MP phone JPEG decodes at 1/4 scale straight
+#: to this size and segmentation works at it without shrinking again; a close-up's
+#: hairs stay ≥ 1–2 px wide; whole-head 640 px photos are analysed at full size.
+DEFAULT_WORKING_SIDE = DEFAULT_MAX_SIDE
 
 
 @dataclass(frozen=True)
@@ -149,11 +151,8 @@ def _loaded_from_array(rgb: np.ndarray, name: str, max_side: int | None) -> Load
             f"an image array must be (H, W, 3) uint8 RGB; got shape {rgb.shape} and dtype {rgb.dtype}"
         )
     height, width = rgb.shape[:2]
-    working = rgb
-    if max_side is not None and max(height, width) > max_side:
-        factor = max_side / max(height, width)
-        size = (max(1, round(width * factor)), max(1, round(height * factor)))
-        working = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    # the loader's resize, so an array and the same image from a file are shrunk alike
+    working = _resize(rgb, _working_size(width, height, max_side))
     return LoadedImage(
         rgb=np.ascontiguousarray(working),
         width=width,

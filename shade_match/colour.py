@@ -682,7 +682,7 @@ def image_to_lab_fast(rgb: ArrayLike) -> NDArray[np.float32]:
     elif array.dtype == np.uint16:
         rgb_f = array.astype(np.float32) * np.float32(1.0 / 65535.0)
     elif array.dtype.kind == "f":
-        rgb_f = np.clip(array, 0.0, 1.0).astype(np.float32)
+        rgb_f = np.clip(array, 0.0, 1.0).astype(np.float32, copy=False)  # no second copy
     else:
         raise InputError(
             f"image: expected dtype uint8, uint16 or float in [0, 1]; received {array.dtype}"

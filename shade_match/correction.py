@@ -1242,23 +1242,33 @@ def find_grey_card(rgb8: np.ndarray) -> tuple[int, int, int, int] | None:
     return None if found is None else found[0]
 
 
+def _channel_max(image: np.ndarray) -> np.ndarray:
+    """Largest of the three channels of an (H, W, 3) image, shape (H, W).
+
+    The same values as ``image.max(-1)``, 10–20× faster: NumPy reduces a last axis
+    of length 3 element by element (7 ms against 0.4 ms at 400 × 300, float32).
+    """
+    return np.maximum(np.maximum(image[..., 0], image[..., 1]), image[..., 2])
+
+
 def _find_grey_card_region(rgb8: np.ndarray):
     small, scale = _shrink(rgb8, _CARD_SEARCH_SIDE)
     height, width = small.shape[:2]
     encoded = small.astype(np.float32) * np.float32(1 / 255)
     mean = cv2.blur(encoded, (7, 7))
     mean_sq = cv2.blur(encoded * encoded, (7, 7))
-    local_std = np.sqrt(np.maximum(mean_sq - mean * mean, 0)).max(-1)
+    # sqrt is monotonic, so the largest channel's std is the sqrt of its variance
+    local_std = np.sqrt(_channel_max(np.maximum(mean_sq - mean * mean, 0)))
     linear = _linear_image(small)
     luminance = linear @ _LUMA.astype(np.float32)
-    row, col = _plane_index(_log_chroma(linear))
-    neutral = _neutral_distance_plane()[row, col] <= _CARD_SEARCH_CHROMA_DISTANCE
     candidate = (
         (local_std < _CARD_UNIFORM_STD)
-        & neutral
         & (luminance >= 0.03)
-        & (small < _CLIP_CODE).all(-1)
+        & (_channel_max(small) < _CLIP_CODE)
     )
+    # the neutral test (two logarithms a pixel) only where the cheap tests passed
+    row, col = _plane_index(_log_chroma(linear[candidate]))
+    candidate[candidate] = _neutral_distance_plane()[row, col] <= _CARD_SEARCH_CHROMA_DISTANCE
     candidate = cv2.morphologyEx(
         candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
     )

@@ -9,10 +9,12 @@
 2. **Decode**, at reduced size where the format allows it: a JPEG is decoded by
    libjpeg straight to 1/2, 1/4 or 1/8 scale (DCT-domain scaling, Pillow's
    ``Image.draft``) when that still leaves at least ``max_side`` pixels on the long
-   side. ``benchmarks/decode.py`` measures the gain: a 12 MP q90 JPEG to 1600 px
-   costs about half the CPU time of a full decode plus area resize, and the same
-   as OpenCV's ``IMREAD_REDUCED_COLOR_2``. Pillow is used because OpenCV's
-   decoder drops embedded ICC profiles, and one path then serves every format.
+   side. A 12 MP (4000 × 3000) q90 JPEG thus decodes at 1/4 scale straight to the
+   default 1000 × 750: about 38 ms on one core of the development machine, the same
+   as OpenCV's ``IMREAD_REDUCED_COLOR_4`` and half a full decode (76 ms; 100 ms
+   with the area resize), see ``benchmarks/speed.py`` and ``benchmarks/decode.py``.
+   Pillow is used because OpenCV's decoder drops embedded ICC profiles and prints
+   libjpeg's warnings on truncated files, and one path then serves every format.
 3. **Normalise the pixel format**: 16-bit samples are rounded to 8 bits
    (``round(v * 255 / 65535)``, not truncated to the high byte); alpha is
    composited over **white** (a design choice: transparent areas of a screenshot or
@@ -32,7 +34,9 @@
    result looks like the photo did on the phone; HEIF orientation is applied by
    libheif itself (``irot``/``imir`` boxes) and is reported, not re-applied.
 6. **Resize** with area averaging (``cv2.INTER_AREA``) so the long side is at
-   most ``max_side``; no side becomes smaller than 1 pixel. (This runs before
+   most ``max_side``; no side becomes smaller than 1 pixel. A shrink by less than
+   2× (what is left after a reduced JPEG decode) is a Gaussian anti-aliasing blur
+   and a bilinear resample instead, 3× faster (see ``_resize``). (This runs before
    steps 4 and 5, in the stored orientation: the cheapest order.)
 
 Multi-frame files (TIFF pages, animated GIF/WebP) use their first frame; the
@@ -80,11 +84,17 @@ from shade_match.results import ImageInfo
 
 __all__ = ["LoadedImage", "load_image", "DEFAULT_MAX_PIXELS", "DEFAULT_MAX_SIDE", "SUPPORTED_FORMATS"]
 
-#: Longest side of the working image, in pixels. A design choice: 1600 px keeps a
-#: 12 MP (4000 × 3000) phone photo at 40 % of its linear size, and a JPEG of that
-#: size then decodes at 1/2 scale, in about 55–65 % of the CPU time of a full
-#: decode plus resize (benchmarks/decode.py).
-DEFAULT_MAX_SIDE = 1600
+#: Longest side of the working image, in pixels. A design choice, for speed (issue 3:
+#: a 12 MP photo analysed in < 0.3 s and ≤ 3× its full decode): a 12 MP
+#: (4000 × 3000) phone JPEG decodes at 1/4 scale straight to 1000 × 750, in about
+#: half the time of a full decode (research/colour-science.md §6: 45 against 88 ms;
+#: benchmarks/speed.py), and 1000 px is the size segmentation works at anyway
+#: (``segmentation.SEGMENT_MAX_SIDE``: a larger image was shrunk to 1000 px there
+#: before, so the masks do not change). A 12 MP close-up keeps its hairs ≥ 1–2 px
+#: wide at this size while the frame spans ≲ 5 cm of scalp (50 µm per pixel; scalp
+#: hairs are commonly quoted as 50–100 µm thick, not measured here); whole-head
+#: photos (640 px in the dataset) are never shrunk.
+DEFAULT_MAX_SIDE = 1000
 
 #: Largest image accepted, in pixels: 2 × Pillow's default ``Image.MAX_IMAGE_PIXELS``
 #: (89,478,485), the size above which Pillow itself refuses to open a file
@@ -307,15 +317,35 @@ def _working_size(width: int, height: int, max_side: int | None) -> tuple[int, i
 
 
 def _resize(array: np.ndarray, target: tuple[int, int]) -> np.ndarray:
-    """Shrink ``array`` to ``target`` = (width, height); a no-op when it already has that size."""
+    """Shrink ``array`` to ``target`` = (width, height); a no-op when it already has that size.
+
+    Area averaging (``cv2.INTER_AREA``: the mean of the source pixels under each output
+    pixel, the anti-aliased downscale the ``cv2.resize`` documentation recommends for
+    shrinking), except for a shrink by less than 2× that is not by a whole factor
+    (a reduced JPEG decode of 4032 × 3024 gives 1008 × 756 for a 1000 px working
+    image). There OpenCV's area resize takes its general path, 8–11 ms at 1–1.5 MP
+    on one core of this machine against ≈ 1 ms for a whole factor, so the image is
+    instead blurred with a Gaussian of σ = (s − 1) / 2 input pixels, s = input/output
+    size (the anti-aliasing default of scikit-image's ``transform.resize``), and
+    resampled bilinearly: 2–4 ms (measured here, ``benchmarks/speed.py`` machine).
+    Below a 2× shrink bilinear sampling reads every input pixel, so no 1-px hair
+    is skipped.
+    """
     height, width = array.shape[:2]
     if target == (width, height):
         return np.ascontiguousarray(array)
     import cv2
 
-    # INTER_AREA averages the source pixels under each output pixel: the
-    # anti-aliased downscale OpenCV recommends for shrinking (cv2.resize docs).
-    return cv2.resize(np.ascontiguousarray(array), target, interpolation=cv2.INTER_AREA)
+    array = np.ascontiguousarray(array)
+    factor_x, factor_y = width / target[0], height / target[1]
+    if max(factor_x, factor_y) >= 2.0:
+        return cv2.resize(array, target, interpolation=cv2.INTER_AREA)
+    sigma_x, sigma_y = (max(factor_x, 1.0) - 1.0) / 2.0, (max(factor_y, 1.0) - 1.0) / 2.0
+    # Below σ = 0.3 the Gaussian's neighbour weights, exp(−1 / 2σ²), are under 1/256:
+    # on 8-bit data the blur would change nothing, so it is skipped.
+    if max(sigma_x, sigma_y) >= 0.3:
+        array = cv2.GaussianBlur(array, (0, 0), sigmaX=max(sigma_x, 0.01), sigmaY=max(sigma_y, 0.01))
+    return cv2.resize(array, target, interpolation=cv2.INTER_LINEAR)
 
 
 def _to_uint8(values: np.ndarray, maximum: int) -> np.ndarray:
@@ -477,7 +507,7 @@ def load_image(
     max_side : int or None, optional
         Longest side of the returned ``rgb``, in pixels; larger images are
         shrunk (JPEGs are decoded at reduced scale first). ``None`` keeps the
-        full size. Default :data:`DEFAULT_MAX_SIDE` (1600).
+        full size. Default :data:`DEFAULT_MAX_SIDE` (1000).
     max_pixels : int, optional
         Refuse images with more pixels than this, checked on the header before
         decoding. Default :data:`DEFAULT_MAX_PIXELS`.

@@ -32,7 +32,7 @@ from shade_match.errors import (
     SettingsError,
     TruncatedImageError,
 )
-from shade_match.io import DEFAULT_MAX_PIXELS, LoadedImage, load_image
+from shade_match.io import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, LoadedImage, load_image
 from shade_match.results import ImageInfo
 
 REAL_PHOTOS = Path("/work/shared/real_photos/hair-loss-train")
@@ -421,7 +421,7 @@ def test_one_pixel_image_loads(tmp_path):
                                              ((3, 20000), (1, 1600))])
 def test_thin_strips_keep_at_least_one_pixel(tmp_path, shape, expected):
     grey = np.full(shape, 77, np.uint8)
-    loaded = load_image(imagegen.make_grey_png(tmp_path / "strip.png", grey))
+    loaded = load_image(imagegen.make_grey_png(tmp_path / "strip.png", grey), max_side=1600)
     assert loaded.rgb.shape[:2] == expected
     assert np.all(loaded.rgb == 77)
 
@@ -441,6 +441,47 @@ def test_reduced_jpeg_decode_matches_full_decode_and_area_resize():
     # Local means (100 × 100 px blocks) agree too, not just the global mean.
     blocks = lambda a: a.reshape(12, 100, 16, 100, 3).mean(axis=(1, 3))  # noqa: E731
     assert np.abs(blocks(loaded.rgb.astype(float)) - blocks(reference.astype(float))).max() < 1.5
+
+
+def test_default_working_side_decodes_a_12mp_jpeg_at_quarter_scale():
+    # 4000 × 3000 at 1/4 DCT scale is exactly the default working size: no resize.
+    assert DEFAULT_MAX_SIDE == 1000
+    data = imagegen.jpeg_bytes(imagegen.photo_like_rgb(3000, 4000, seed=4, n_strands=0), quality=90)
+    loaded = load_image(data)
+    assert loaded.rgb.shape == (750, 1000, 3)
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("RGB", (1000, 750))
+        np.testing.assert_array_equal(loaded.rgb, np.asarray(image.convert("RGB")))
+
+
+def test_small_shrink_matches_area_resize_and_keeps_one_pixel_lines(tmp_path):
+    # 1008 × 756 → 1000 × 750 (what a 4032 × 3024 JPEG leaves after its 1/4 decode)
+    # takes the blur + bilinear path; an area resize is the independent reference.
+    rgb = imagegen.photo_like_rgb(756, 1008, seed=5, n_strands=0)
+    rgb[:, 500] = (10, 10, 10)  # a 1-px dark line across the image
+    loaded = load_image(imagegen.make_png(tmp_path / "near.png", rgb), max_side=1000)
+    assert loaded.rgb.shape == (750, 1000, 3)
+    reference = cv2.resize(rgb, (1000, 750), interpolation=cv2.INTER_AREA).astype(float)
+    got = loaded.rgb.astype(float)
+    blocks = lambda a: a.reshape(15, 50, 20, 50, 3).mean(axis=(1, 3))  # noqa: E731
+    assert np.abs(blocks(got) - blocks(reference)).max() < 1.0
+    # the line is still there, about as dark as the area resize makes it
+    background = np.median(got[:, 480:490], axis=1)
+    line = got[:, 494:502].min(axis=1)
+    reference_line = reference[:, 494:502].min(axis=1)
+    assert np.median(background - line) >= 0.8 * np.median(np.median(reference[:, 480:490], axis=1) - reference_line)
+
+
+@pytest.mark.parametrize("size, target", [((1428, 1071), (1000, 750)), ((1156, 868), (1000, 751))])
+def test_shrinks_by_less_than_two_preserve_local_means(tmp_path, size, target):
+    width, height = size
+    rgb = imagegen.photo_like_rgb(height, width, seed=6, n_strands=40)
+    loaded = load_image(imagegen.make_png(tmp_path / "shrink.png", rgb), max_side=1000)
+    assert loaded.rgb.shape[1::-1] == target
+    reference = cv2.resize(rgb, target, interpolation=cv2.INTER_AREA).astype(float)
+    got = loaded.rgb.astype(float)
+    assert np.abs(got.mean((0, 1)) - reference.mean((0, 1))).max() < 0.5
+    assert np.abs(cv2.blur(got, (25, 25)) - cv2.blur(reference, (25, 25))).max() < 3.0
 
 
 # --------------------------------------------------------------------------- inputs
