@@ -98,7 +98,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import cv2
 import numpy as np
@@ -792,7 +792,7 @@ def correct_colours(
             rgb=rgb8.astype(np.float32) / np.float32(255),
             details={"requested": "none"},
         )
-    linear = _linear_image(rgb8)
+    linear = functools.cache(lambda: _linear_image(rgb8))  # decoded only when a correction needs it
     if method == "chart":
         detection = find_colour_chart(rgb8)
         if detection is None:
@@ -801,21 +801,22 @@ def correct_colours(
                 "none was found. Use correction 'auto' or 'grey-card', or retake the photo "
                 "with the whole chart in view, flat and evenly lit."
             )
-        result, problem = _chart_correction(rgb8, linear, detection, requested="chart")
+        result, problem = _chart_correction(rgb8, linear(), detection, requested="chart")
         if result is None:
             raise AnalysisError(f"correction 'chart': {problem}")
         return result
 
     if grey_card is not None:
         return _grey_card_correction(
-            rgb8, linear, grey_card, card_reflectance, requested=method, found=False
+            rgb8, linear(), grey_card, card_reflectance, requested=method, found=False
         )
 
     warnings: list[str] = []
-    if method == "auto" and _chart_precheck(rgb8):
+    thumbnail, _ = _shrink(rgb8, _ESTIMATE_SIDE)  # shared by the precheck and the estimate
+    if method == "auto" and _chart_precheck(rgb8, thumbnail=thumbnail):
         detection = find_colour_chart(rgb8)
         if detection is not None:
-            result, problem = _chart_correction(rgb8, linear, detection, requested="auto")
+            result, problem = _chart_correction(rgb8, linear(), detection, requested="auto")
             if result is not None:
                 return result
             warnings.append(f"A colour chart was detected but not used: {problem}")
@@ -825,7 +826,7 @@ def correct_colours(
         rect, card_mask = card
         try:
             result = _grey_card_correction(
-                rgb8, linear, rect, card_reflectance, requested=method, found=True,
+                rgb8, linear(), rect, card_reflectance, requested=method, found=True,
                 card_mask=card_mask,
             )  # fmt: skip
         except SettingsError as exc:  # a found region that fails the card checks
@@ -838,7 +839,7 @@ def correct_colours(
             "rectangular, neutral patch not touching the image edge); none was found. "
             "Mark the card's rectangle (grey_card=(x, y, w, h)) or use correction 'auto'."
         )
-    return _with_warnings(_estimate_correction(rgb8, linear), warnings)
+    return _with_warnings(_estimate_correction(rgb8, linear, thumbnail), warnings)
 
 
 def _with_warnings(result: CorrectionResult, extra: list[str]) -> CorrectionResult:
@@ -892,7 +893,7 @@ def _illuminant_details(white_rgb: np.ndarray) -> dict[str, Any]:
 # --- chart ----------------------------------------------------------------------------
 
 
-def _chart_precheck(rgb8: np.ndarray) -> bool:
+def _chart_precheck(rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None) -> bool:
     """Cheap test that a chart *may* be in view (gates the detector in ``"auto"``).
 
     A ColorChecker has green and blue patches (4, 6, 11, 14 / 3, 5, 8, 13, 18);
@@ -901,9 +902,10 @@ def _chart_precheck(rgb8: np.ndarray) -> bool:
     (green → blue → purple): a chart filling 2 % of the frame puts ≈ 0.4 % of the
     pixels there even under a 2700 K cast, which turns its blues grey but keeps its
     greens. Thresholds are design choices; a false "maybe" only costs one
-    detector run (≈ 40 ms).
+    detector run (≈ 40 ms). *thumbnail* is ``_shrink(rgb8, _ESTIMATE_SIDE)`` if the
+    caller already has it.
     """
-    small, _ = _shrink(rgb8, _ESTIMATE_SIDE)
+    small = _shrink(rgb8, _ESTIMATE_SIDE)[0] if thumbnail is None else thumbnail
     lab = colour.image_to_lab_fast(small)
     chroma = np.hypot(lab[..., 1], lab[..., 2])
     hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360
@@ -1337,7 +1339,7 @@ def _find_grey_card_region(rgb8: np.ndarray):
 # --- illuminant estimate from the scene ------------------------------------------------
 
 
-def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
+def estimate_illuminant(rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None) -> IlluminantEstimate:
     """Estimate the colour of the light from the photo itself (no reference in frame).
 
     Why not grey-world: its assumption (the scene averages to grey) fails on scalp
@@ -1385,13 +1387,16 @@ def estimate_illuminant(rgb8: np.ndarray) -> IlluminantEstimate:
     Parameters
     ----------
     rgb8 : ndarray, shape (H, W, 3), uint8, RGB
+    thumbnail : ndarray, optional
+        ``rgb8`` area-shrunk to at most ``_ESTIMATE_SIDE`` px, when the caller has it
+        (the estimate works on that copy only).
 
     Returns
     -------
     IlluminantEstimate
     """
     rgb8 = _check_image(rgb8)
-    small, _ = _shrink(rgb8, _ESTIMATE_SIDE)
+    small = _shrink(rgb8, _ESTIMATE_SIDE)[0] if thumbnail is None else thumbnail
     linear_image = _linear_image(small)
     linear = linear_image.reshape(-1, 3).astype(np.float64)
     codes = small.reshape(-1, 3)
@@ -1638,14 +1643,15 @@ def _cluster_medians(points: np.ndarray, max_clusters: int = 3) -> list[np.ndarr
     return medians
 
 
-def _estimate_correction(rgb8: np.ndarray, linear: np.ndarray) -> CorrectionResult:
-    estimate = estimate_illuminant(rgb8)
+def _estimate_correction(rgb8: np.ndarray, linear: Callable[[], np.ndarray], thumbnail: np.ndarray) -> CorrectionResult:
+    """Correct by the estimated illuminant; *linear* gives the linear-light image on demand."""
+    estimate = estimate_illuminant(rgb8, thumbnail=thumbnail)
     d65_white = _xy_to_white_rgb(np.asarray(D65_XY))
     applied = estimate.balanced_probability < 0.5
     cast = estimate.cast_mired if applied else 0.0
     if applied:
         gains = d65_white / np.asarray(estimate.white_rgb)
-        rgb = _encode_image(_apply_gains(linear, gains))
+        rgb = _encode_image(_apply_gains(linear(), gains))
     else:  # the camera's white balance explains the photo as well as any cast does
         gains = np.ones(3)
         rgb = rgb8.astype(np.float32) / np.float32(255)
