@@ -182,6 +182,10 @@ SHADOW_L_FRACTION = 0.45
 #: Ring around a glare candidate its colour is compared with (fraction of the long
 #: side). A choice: ~1 % reaches the surface beside a highlight, not the next material.
 GLARE_RING_FRACTION = 0.01
+#: ... or its extra light is this close to neutral (rgb chromaticity distance), as a
+#: white-balanced light is, however grey the surround (grey or white hair). A choice:
+#: 0.03 is about the chromaticity of a 20-mired white-balance error.
+GLARE_NEUTRAL_EXCESS = 0.03
 #: Radius (fraction of the long side) around light strands where bright pixels are
 #: white hair, not glare, and around any strand where textured-or-not pixels of a hair
 #: colour join the hair region. A choice: ~2 % reaches across the gaps of a hair region.
@@ -236,6 +240,11 @@ POLARITY_CONFLICT_FRACTION = 0.12
 #: and with skin being more chromatic (C* ≳ 10, [3]_).
 GREY_HAIR_MAX_CHROMA = 12.0
 GREY_HAIR_MIN_L = 45.0
+#: Grey/white light lines this much lighter (L*) than the skin between dark strands are
+#: grey hair whatever the skin's chroma (low-chroma dark skin cannot be told from grey by
+#: the chroma ratio). A choice: 20 L* is far beyond skin sheen and shading between
+#: strands (≤ ~10 L* on the dataset photos).
+GREY_ABOVE_SKIN_L_CLEAR = 20.0
 #: Dense strands form one network, the skin between them islands: the polarity whose
 #: largest connected component holds a larger share of its pixels, by at least this, is
 #: the hair. A choice; below the margin the colour rule decides.
@@ -634,12 +643,21 @@ def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed):
         # White/grey hair on darker skin: dark "lines" are skin, unless far darker.
         keep_dark = dark_seed & (lab[..., 0] <= dark_lab[0] - DARK_LINE_MIN_CONTRAST - 4.0)
         return keep_dark, light_seed
-    # Darker hair on lighter skin: light "lines" are skin, unless grey/white.
-    skin_chroma = np.hypot(light_lab[1], light_lab[2])
+    # Darker hair on lighter skin: light "lines" are skin, unless grey/white. The skin's
+    # colour is that of the light lines that do not look grey/white (when grey strands
+    # are many, they would otherwise make the light lines' median grey itself).
+    light_lightness = lab[..., 0]
+    grey_like = light_seed & (chroma < GREY_HAIR_MAX_CHROMA) & (light_lightness > GREY_HAIR_MIN_L)
+    skin_like = light_seed & ~grey_like
+    skin_ref = np.median(_sample(lab, skin_like), axis=0) if np.count_nonzero(skin_like) >= 50 else light_lab
+    skin_chroma = float(np.hypot(skin_ref[1], skin_ref[2]))
     keep_light = (
-        light_seed
-        & (chroma <= min(GREY_HAIR_MAX_CHROMA, 0.5 * skin_chroma))
-        & (lab[..., 0] >= light_lab[0] + LIGHT_LINE_MIN_CONTRAST)
+        grey_like
+        & (light_lightness >= skin_ref[0] + LIGHT_LINE_MIN_CONTRAST)
+        & (
+            (chroma <= 0.5 * skin_chroma)
+            | (light_lightness >= skin_ref[0] + GREY_ABOVE_SKIN_L_CLEAR)
+        )
     )
     return dark_seed, keep_light
 
@@ -658,7 +676,9 @@ def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarra
     is the light's colour, which is less saturated than the body colour of skin or hair
     under that light. A lighter, paler *material* — a fair bald crown beside blond or
     brown hair, white hair beside dark skin — differs from its surround by a colour at
-    least as saturated as the surround. Each 8-connected candidate blob is compared
+    least as saturated as the surround. Extra light that is itself nearly neutral
+    (:data:`GLARE_NEUTRAL_EXCESS`) is glare whatever the surround. Each 8-connected
+    candidate blob is compared
     with a ring of :data:`GLARE_RING_FRACTION` of the long side around it.
     """
     if not candidates.any():
@@ -677,7 +697,13 @@ def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarra
     excess = inside - around
     keep = (
         (n_ring[:, 0] == 0)  # nothing around to compare with: keep the photometric rule
-        | (np.all(excess > 0, axis=1) & (_chromaticity_distance(excess) < _chromaticity_distance(around)))
+        | (
+            np.all(excess > 0, axis=1)
+            & (
+                (_chromaticity_distance(excess) < _chromaticity_distance(around))
+                | (_chromaticity_distance(excess) <= GLARE_NEUTRAL_EXCESS)
+            )
+        )
     )
     keep[0] = False
     return keep[labels]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from skimage.color import lab2rgb
+from skimage.color import deltaE_ciede2000, lab2rgb
 
 from shade_match.errors import SettingsError
 from shade_match.segmentation import Segmentation, segment
@@ -359,3 +359,25 @@ def test_highlight_on_skin_is_still_glare():
     image, truth = _scene(31, dark=40, glare=True)
     seg = _segment(image)
     assert np.count_nonzero(seg.excluded & truth["glare"]) >= 0.8 * np.count_nonzero(truth["glare"])
+
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_grey_strands_among_dark_strands_on_dark_skin_are_hair_not_skin(seed):
+    """Salt-and-pepper hair on dark, low-chroma skin (a rendered close-up of known
+    colour): the light lines are both the skin between dense black strands and the grey
+    strands. The grey ones are hair and must not become the skin, whatever the skin's
+    chroma. (Before the fix the skin read as the grey strands: ΔE00 ≈ 55.)"""
+    from shade_match.analysis import analyze_image
+    from shade_match.synthetic import SceneSpec, render_scalp_photo
+
+    spec = SceneSpec(
+        hair_lab=(12.0, -2.5, -0.5), skin_lab=(26.0, 5.0, 1.5), grey_fraction=0.26, hair_density=0.7,
+        strand_width_px=5.5, strand_length_px=150.0, scale="strand", cct_kelvin=6504.0,
+        white_balanced=True, exposure=1.0, shading=0.2, glare=0.0, noise_sigma=1.5, jpeg_quality=None,
+        background=False, scar=False, reference="none", size=(800, 600), seed=seed, grey_lab=(86.0, 0.5, 6.0),
+    )  # fmt: skip
+    photo = render_scalp_photo(spec)
+    analysis = analyze_image(photo.rgb)
+    assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 3.0
+    assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 3.0
