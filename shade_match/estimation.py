@@ -138,6 +138,9 @@ PURE_EXTREME_SHARE = 0.1
 #: while a pure-strand peak beside a larger mixture peak still counts.
 PURITY_BIN = 0.02
 PURE_PEAK_MIN_HEIGHT = 0.25
+#: Half-width (α units) of the window in which the histogram's peak is refined by the
+#: half-sample mode. A choice: three bins, the histogram's own smoothing reach.
+PEAK_REFINE_WINDOW = 0.06
 #: ... and it must stand out: a choice, half its height above the valley below it
 #: (a gently rising histogram is a continuum of mixtures, not a population).
 PURE_PEAK_MIN_PROMINENCE = 0.5
@@ -350,10 +353,11 @@ def _hair_endmembers(hair_lab, hair_linear, skin_lab, skin_linear) -> _Endmember
 
     The first extreme is the set of hair pixels farthest (CIELAB) from the skin; the
     second the set farthest from the line through the skin and the first. When the
-    second lies at least :data:`ENDMEMBER_MIN_SEPARATION` off that line, the hair holds
-    two materials: the lighter one is the grey hair when it is grey/white, and the other
-    the pigmented hair; if the lighter one is not grey, the two are shades of one hair
-    colour and the farthest from the skin stands for it.
+    second lies at least :data:`ENDMEMBER_MIN_SEPARATION` off that line and exactly one
+    of the two is grey/white, the hair holds two materials: that one is the grey hair
+    and the other the pigmented hair (grey strands may be lighter or darker than a
+    light blond). Otherwise the two are shades of one hair colour and the farthest from
+    the skin stands for it.
     """
     relative = hair_lab - skin_lab
     first = _extreme_index(np.linalg.norm(relative, axis=1))
@@ -367,11 +371,10 @@ def _hair_endmembers(hair_lab, hair_linear, skin_lab, skin_linear) -> _Endmember
     second_offset = second_lab - skin_lab
     if np.linalg.norm(second_offset - (second_offset @ axis) * axis) >= ENDMEMBER_MIN_SEPARATION:
         second_linear = np.median(hair_linear[second], axis=0)
-        first_is_lighter = first_lab[0] >= second_lab[0]
-        lighter_lab = first_lab if first_is_lighter else second_lab
-        if _is_grey_lab(lighter_lab):
-            if first_is_lighter:
-                return _Endmembers(skin_linear, second_linear, first_linear)
+        first_grey, second_grey = _is_grey_lab(first_lab), _is_grey_lab(second_lab)
+        if first_grey and not second_grey:
+            return _Endmembers(skin_linear, second_linear, first_linear)
+        if second_grey and not first_grey:
             return _Endmembers(skin_linear, first_linear, second_linear)
     return _Endmembers(skin_linear, first_linear, None)
 
@@ -437,6 +440,13 @@ def _purest(alpha: np.ndarray, with_grey: bool) -> np.ndarray:
     if peak is None:
         mostly = alpha >= 0.5
         peak = _half_sample_mode(alpha[mostly] if np.count_nonzero(mostly) >= MIN_PIXELS else alpha)
+    else:
+        # The histogram locates the peak to a bin or two; its half-sample mode within
+        # ± PEAK_REFINE_WINDOW places it exactly (pure dark hair on light skin is a
+        # peak far narrower than a bin, and a bin of mixtures beside it costs L*).
+        near = np.abs(alpha - peak) <= PEAK_REFINE_WINDOW
+        if np.count_nonzero(near) >= MIN_PIXELS:
+            peak = _half_sample_mode(alpha[near])
     far_side = alpha[alpha >= peak] - peak
     # The far side is half-normal about the peak: its median is 0.6745 σ = σ / 1.4826.
     sigma = max(MAD_TO_SIGMA * float(np.median(far_side)) if len(far_side) else 0.0, PURITY_SIGMA_FLOOR)
