@@ -33,25 +33,30 @@ confidences. Its formula per method (design choices, not measurements):
 * ``grey-card`` → 0.95 for a card given by the practitioner or found in frame
   (diagonal correction from one neutral is exact only for a diagonal cast), × 0.8
   when the exposure could not be set from the card;
-* ``auto`` (estimate) → ``clip(0.85 − |Δmired| / 400 − σ / 200, 0.4, 0.85)``, where
+* ``auto`` (estimate) → ``clip(0.85 − |Δmired| / 400 − σ / 200 − w, 0.4, 0.85)``, where
   Δmired is the correction applied and σ the posterior spread of the light (mired):
   an estimate is never as good as a reference; each 40 mired of estimated cast
   (≈ D65 → 5100 K) costs another 0.1 because the larger the correction, the larger
   its error, and an estimate the evidence pins only loosely (σ ≈ 35 mired for skin
-  alone) costs up to another ≈ 0.2. At most 0.6 when no skin cluster could be used
-  (shades-of-grey or no estimate).
+  alone) costs up to another ≈ 0.2. When a colour cast is warned about (strong or
+  possible), w = 0.3 × P(strong cast) and the result is at most 0.7; otherwise w = 0.
+  At most 0.6 when no skin cluster could be used (shades-of-grey or no estimate).
 
 ``auto`` estimates the light as a posterior over a grid of lights
 (:func:`estimate_illuminant`): skin projected onto the in-vivo skin region (Del Bino
 / Chardon ITA°, Monk and ColorChecker skins) with an unknown exposure of ± ½ stop,
-plus specular highlights (dichromatic model) when there are some, under a prior
+plus specular highlights (dichromatic model) when there are some, the darkest hair
+strands (melanin hair is yellow-red and nearly achromatic when dark) and, as a weak
+cue, grey strands and smooth bright surfaces that may be neutral, under a prior
 that mixes "the camera balanced the photo" (a narrow peak at D65, weight 0.5) with
 "a room light it did not remove" (flat over 2700–7500 K). It keeps the camera's
 white balance when the balanced hypothesis is at least as probable (do no harm as a
 likelihood ratio), else corrects by the posterior mean, and warns with the phrase
-"colour cast" when the correction applied is ≥ 20 mired. Skin alone cannot resolve a
-cast inside the in-vivo skin region's width (≈ 60–80 mired along the locus): such
-casts are kept as balanced unless a highlight pins the light.
+"colour cast" when the correction applied is ≥ 20 mired, or ("possible colour cast")
+when the posterior probability of a light more than 1000 K from D65 is ≥ 1/3 even if
+the correction is small or not applied. Skin alone cannot resolve a cast inside the
+in-vivo skin region's width (≈ 60–80 mired along the locus): such casts are kept as
+balanced unless a highlight or the hair pins the light.
 
 References
 ----------
@@ -304,8 +309,9 @@ class IlluminantEstimate:
     cast_mired : float
         ``1e6 / cct_k − 1e6 / 6504``: positive is warmer than D65, negative cooler.
     source : str
-        ``"skin-locus"``, ``"skin-locus+highlight"``, ``"highlight"``,
-        ``"shades-of-grey"`` or ``"none"`` (nothing to go on).
+        ``"skin-locus"`` followed by the cues that were added (``"+highlight"``,
+        ``"+hair"``, ``"+neutral"``), ``"shades-of-grey"`` or ``"none"`` (nothing to
+        go on).
     evidence_fraction : float
         Fraction of the usable pixels the skin cluster holds.
     balanced_probability : float
@@ -695,8 +701,8 @@ _ESTIMATE_SIDE = 256
 #: clumps. Design choices.
 _LINE_KERNELS = (5, 9)
 #: A line pixel differs from its morphological surroundings by at least this many L*
-#: units (a design choice: ≈ 5× the L* noise of an 8-bit photo at mid-tones, and
-#: below the contrast of any visible strand on skin).
+#: units (a design choice: well above the L* noise of an 8-bit photo, ≈ 1 L* for
+#: σ 2 codes at mid-tones, and below the contrast of a visible strand on skin).
 _LINE_MIN_CONTRAST = 8.0
 #: The probe colour is the median of the most extreme line pixels (the darkest
 #: quarter of the dark lines, the brightest quarter of the light lines): on the
@@ -710,8 +716,9 @@ _HAIR_MIN_FRACTION = 0.01
 #: wavelengths than at long ones, monotonically across the visible range, so natural
 #: hair is yellow-red: a* and b* are not negative beyond noise (hair-dye colorimetry
 #: practice: natural brown hair essentially never shows a* < 0 or b* < 0 — only
-#: blue-black or fashion dyes do; e.g. haircolor.asia, "L*a*b*表色系", which also
-#: gives L* 15–18 for black human hair measured with a spectrophotometer).
+#: blue-black or fashion dyes do — a hair-dye developer's note, haircolor.asia blog
+#: "L*a*b*表色系", which also gives L* 15–18 for black human hair measured with a
+#: spectrophotometer; a practitioner's statement, not a population study).
 #: Its chroma is bounded by its lightness: C* ≤ ``_HAIR_CHROMA_MAX`` (piecewise
 #: linear in L*). The bound is the envelope, plus ≈ 2 units, of the only table of hair
 #: colours available to us — the named hair colours of collectedwebs.com (via
@@ -1486,6 +1493,27 @@ def estimate_illuminant(rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None
     only at the region's ends, and an unknown exposure (± ½ stop allowed) blurs that.
     Inside the interval the prior decides; a highlight, when present, pins the light.
     Without skin, a shades-of-grey estimate (p = 6) [11]_ is used with the same prior.
+
+    Two more probes are added to the skin's cost when a skin cluster was found
+    (:func:`_probe_colours`; pixels of the skin cluster excluded):
+
+    3. **Hair** (:func:`_hair_cost`): thin dark lines of L* (morphological black-hat
+       at ``_LINE_KERNELS``); the median of their darkest quarter is the hair colour,
+       corrected by each light and compared with the melanin-hair region under D65
+       (a*, b* ≥ −3; C* bounded by lightness, so dark hair is nearly achromatic and a
+       warm light that leaves it orange is unlikely). Robust (capped at 3σ).
+    4. **Near-neutral surfaces** (:func:`_neutral_cost`): thin light lines (grey or
+       white strands, top-hat) and the largest smooth bright region (a wall, a white
+       shirt), when near the colour of some light: a mixture likelihood — neutral
+       with probability ½, else uninformative — that can shift the odds between two
+       lights by at most ≈ 4. It counts only when its best light is a room light
+       (2700–7500 K) that the skin also allows (within Δcost 2 of the skin's best):
+       an orange wall is a grey under a warm light in chromaticity, and must not drag
+       the estimate away from the skin.
+
+    :attr:`IlluminantEstimate.strong_cast_probability` is the posterior mass of the
+    lights more than 1000 K from D65 (issue 3's "strong cast"); the auto correction
+    warns about a possible colour cast when it is ≥ ``_POSSIBLE_CAST_PROBABILITY``.
 
     Parameters
     ----------
