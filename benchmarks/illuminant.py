@@ -96,10 +96,17 @@ def skin_delta_e(rgb01: np.ndarray, mask: np.ndarray, true_lab) -> float | None:
     return float(deltaE_ciede2000(lab, np.asarray(true_lab, float)))
 
 
+def _auto_estimate(rgb8: np.ndarray):
+    """What ``correct_colours(rgb8, "auto")`` runs when no chart or card is in frame
+    (thumbnail shared, linear image decoded on demand), timed as a whole."""
+    thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
+    return correction._estimate_correction(rgb8, lambda: correction._linear_image(rgb8), thumbnail)
+
+
 def evaluate(record: dict) -> dict:
     rgb8 = record["rgb"]
     start = time.perf_counter()
-    result = correction._estimate_correction(rgb8, correction._linear_image(rgb8))
+    result = _auto_estimate(rgb8)
     seconds = time.perf_counter() - start
     cct = float(record["cct_kelvin"])
     true_mired = 1e6 / cct - 1e6 / D65_CCT_KELVIN
@@ -185,7 +192,7 @@ def real_photos(n: int) -> str:
     casts, warned, applied = [], [], []
     for path in paths:
         rgb8 = np.ascontiguousarray(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))
-        result = correction._estimate_correction(rgb8, correction._linear_image(rgb8))
+        result = _auto_estimate(rgb8)
         casts.append(result.details["cast_mired"])
         warned.append(any("colour cast" in w.lower() for w in result.warnings))
         applied.append(bool(result.details["correction_applied"]))

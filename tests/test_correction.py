@@ -443,3 +443,103 @@ def test_no_false_reference_on_real_scalp_photos(name):
 def test_module_constants_are_read_only():
     with pytest.raises(ValueError):
         correction.COLORCHECKER_SRGB8[0, 0] = 1
+
+
+# --- hair and near-neutral probes, possible-cast warning -----------------------------------
+
+
+def strand_scene(cct_k: float | None, hair_srgb8, seed: int = 4) -> np.ndarray:
+    """Skin with 400 thin straight strands (3–5 px) of one colour, under a light."""
+    rng = np.random.default_rng(seed)
+    height, width = 600, 800
+    scene = np.ones((height, width, 3)) * srgb_to_linear(skin_srgb())
+    hair = tuple(srgb_to_linear(np.array(hair_srgb8) / 255).tolist())
+    for _ in range(400):
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        angle, length = rng.uniform(0, np.pi), int(rng.integers(20, 60))
+        end = (int(x + length * np.cos(angle)), int(y + length * np.sin(angle)))
+        cv2.line(scene, (x, y), end, hair, int(rng.integers(3, 6)))
+    scene = scene * cast_gains(cct_k)
+    noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
+    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+
+def _probes(rgb8):
+    small, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
+    linear_image = correction._linear_image(small)
+    flat = linear_image.reshape(-1, 3).astype(np.float64)
+    usable = (small.reshape(-1, 3).max(1) < correction._CLIP_CODE) & (flat @ correction._LUMA >= correction._MIN_LUMINANCE)
+    skin_chroma = correction._log_chroma(srgb_to_linear(skin_srgb()) * cast_gains(None))
+    member = np.linalg.norm(correction._log_chroma(flat) - skin_chroma, axis=1) <= 0.15
+    return correction._probe_colours(linear_image, usable, member & usable, int(usable.sum()))
+
+
+def test_dark_strands_are_the_hair_probe_and_grey_strands_a_neutral_probe():
+    hair, neutrals = _probes(strand_scene(None, (40, 35, 32)))
+    assert hair is not None and not neutrals
+    # the probe is the strand colour (the darkest quarter: little skin mixed in)
+    assert delta_e_srgb(linear_to_srgb(hair)[None], np.array([40, 35, 32]) / 255) < 6
+    hair, neutrals = _probes(strand_scene(None, (190, 188, 185)))
+    assert len(neutrals) == 1
+    assert correction._neutral_distance_plane()[correction._plane_index(correction._log_chroma(neutrals[0][0]))] < 0.03
+
+
+def test_hair_cost_rejects_lights_that_make_dark_hair_orange_or_blue():
+    # dark brown hair (L* ≈ 21, C* ≈ 7) photographed under 3000 K: under D65 it would
+    # be far too chromatic for its lightness; under 12000 K the D65 reading is bluish
+    grid = correction._illuminant_grid()
+    d65 = np.argmin(np.abs(grid.mired - 1e6 / 6504) + np.abs(grid.duv - correction._d65_duv()) * 1e4)
+    dark_brown = srgb_to_linear(np.array([59, 48, 40]) / 255)
+    warm = correction._hair_cost(dark_brown * cast_gains(3000.0))
+    assert warm[d65] >= 4.0  # ≥ 2σ outside the hair region at D65
+    assert warm.min() == 0.0
+    cool = correction._hair_cost(srgb_to_linear(np.array([40, 40, 40]) / 255) * cast_gains(12000.0))
+    assert cool[d65] > 0.0
+    # robust: a green shirt is never hair, and costs at most the outlier cap everywhere
+    assert correction._hair_cost(srgb_to_linear(np.array([79, 107, 69]) / 255)).max() <= correction._OUTLIER_COST
+
+
+def test_grey_strands_move_the_estimate_toward_the_true_light(monkeypatch):
+    # 4500 K on this skin is inside the skin-only interval that contains D65; grey
+    # strands (a weak near-neutral cue) make the balanced hypothesis less likely
+    # and do not disturb a neutral photo
+    rgb8 = strand_scene(4500.0, (190, 188, 185))
+    with_grey = estimate_illuminant(rgb8)
+    assert "neutral" in with_grey.source
+    with monkeypatch.context() as patch:
+        patch.setattr(correction, "_probe_colours", lambda *args: (None, []))
+        skin_only = estimate_illuminant(rgb8)
+    assert with_grey.balanced_probability < skin_only.balanced_probability
+    neutral = correct_colours(strand_scene(None, (190, 188, 185)), "auto")
+    assert not neutral.details["correction_applied"]
+    assert not any("colour cast" in w for w in neutral.warnings)
+
+
+def test_a_wooden_wall_does_not_drag_a_neutral_photo():
+    # a smooth orange surface is, in chromaticity, a grey under ≈ 2800 K: the cue is
+    # weak and gated by the skin, so the camera's balance is kept
+    rgb8 = render(None, seed=7)
+    rgb8[:, :300] = (164, 119, 79)  # wooden door #A4774F
+    result = correct_colours(rgb8, "auto")
+    assert not result.details["correction_applied"]
+    assert not any("colour cast" in w for w in result.warnings)
+
+
+def test_possible_cast_is_warned_and_lowers_confidence():
+    # force an estimate with P(strong cast) above the threshold but no correction applied
+    rgb8 = render(None, seed=7)
+    estimate = correction.IlluminantEstimate(
+        cct_k=5000.0, duv=0.0, xy=(0.345, 0.352), white_rgb=(1.1, 1.0, 0.8), cast_mired=46.0,
+        source="skin-locus", evidence_fraction=0.8, balanced_probability=0.55,
+        mired_sigma=30.0, strong_cast_probability=0.4,
+    )  # fmt: skip
+    original = correction.estimate_illuminant
+    correction.estimate_illuminant = lambda *a, **k: estimate
+    try:
+        thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
+        result = correction._estimate_correction(rgb8, lambda: correction._linear_image(rgb8), thumbnail)
+    finally:
+        correction.estimate_illuminant = original
+    assert not result.details["correction_applied"]
+    assert any("Possible colour cast" in w for w in result.warnings), result.warnings
+    assert result.confidence <= correction._CAST_WARNED_CONFIDENCE
