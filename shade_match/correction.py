@@ -109,6 +109,7 @@ import cv2
 import numpy as np
 
 from . import colour
+from .segmentation import canonical_turns
 from .errors import AnalysisError, SettingsError
 
 __all__ = [
@@ -1528,6 +1529,9 @@ def estimate_illuminant(rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None
     """
     rgb8 = _check_image(rgb8)
     small = _shrink(rgb8, _ESTIMATE_SIDE)[0] if thumbnail is None else thumbnail
+    # In the canonical orientation the estimate is the same for every 90° rotation of
+    # the photo (its clustering and highlight search follow the raster order).
+    small = np.ascontiguousarray(np.rot90(small, canonical_turns(small.mean(axis=2))))
     linear_image = _linear_image(small)
     linear = linear_image.reshape(-1, 3).astype(np.float64)
     codes = small.reshape(-1, 3)

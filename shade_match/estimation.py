@@ -181,8 +181,9 @@ class ToneEstimate:
 
 
 def _pixels_of(rgb: np.ndarray, mask: np.ndarray, limit: int | None = None) -> np.ndarray:
-    """The (N, 3) float32 pixels of *rgb* under *mask*; at most *limit* of them, taken at
-    an even stride in raster order (the centre of more pixels is no steadier)."""
+    """The (N, 3) float32 pixels of *rgb* under *mask*; about *limit* of them at most,
+    taken on a lattice symmetric under 90° rotations (the centre of more pixels is no
+    steadier, and a rotated photo is measured on the same pixels)."""
     rgb = np.asarray(rgb)
     mask = np.asarray(mask, dtype=bool)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or mask.shape != rgb.shape[:2]:
@@ -190,10 +191,23 @@ def _pixels_of(rgb: np.ndarray, mask: np.ndarray, limit: int | None = None) -> n
             f"rgb must be (H, W, 3) and the mask (H, W) of the same size; got rgb {rgb.shape} "
             f"and mask {mask.shape}"
         )
+    count = int(np.count_nonzero(mask))
+    if limit is not None and count > limit:
+        sampled = mask & _symmetric_lattice(mask.shape, int(np.ceil(np.sqrt(count / limit))))
+        if np.count_nonzero(sampled) >= MIN_PIXELS:
+            mask = sampled
     index = np.flatnonzero(mask)
-    if limit is not None and len(index) > limit:
-        index = index[:: int(np.ceil(len(index) / limit))]
-    return np.ascontiguousarray(rgb.reshape(-1, 3)[index], dtype=np.float32)
+    return np.ascontiguousarray(np.take(rgb.reshape(-1, 3), index, axis=0), dtype=np.float32)
+
+
+def _symmetric_lattice(shape, step: int) -> np.ndarray:
+    """Pixels whose distances to the nearest left/right and top/bottom edges are both
+    multiples of *step*: a subsample that 90° rotations and flips map onto itself, so a
+    rotated photo is measured on the same pixels."""
+    height, width = shape
+    columns = np.minimum(np.arange(width), width - 1 - np.arange(width)) % step == 0
+    rows = np.minimum(np.arange(height), height - 1 - np.arange(height)) % step == 0
+    return rows[:, None] & columns[None, :]
 
 
 def _fast_lab(pixels_rgb: np.ndarray) -> np.ndarray:

@@ -853,12 +853,12 @@ def _segment_reduced(rgb, lab, reference, hair_region, skin_region) -> Segmentat
         y1 = max(y0 + 1, min(size[1], int(np.ceil((y + h) * size[1] / height))))
         return (x0, y0, x1 - x0, y1 - y0)
 
-    small = segment(
+    small = _segment_canonical(
         rgb_small,
         lab_small,
-        reference_mask=reference_small,
-        hair_region=scaled(hair_region, "hair_region"),
-        skin_region=scaled(skin_region, "skin_region"),
+        reference_small,
+        scaled(hair_region, "hair_region"),
+        scaled(skin_region, "skin_region"),
     )
 
     def up(mask):
@@ -915,6 +915,73 @@ def segment(
         Arrays of the wrong shape or type, or a rectangle outside the image.
     """
     rgb, lab, reference = _check_inputs(rgb, lab, reference_mask)
+    for name, rect in (("hair_region", hair_region), ("skin_region", skin_region)):
+        if rect is not None:
+            rect_mask(rgb.shape[:2], rect, name)  # validate in the caller's coordinates
+    turns = canonical_turns(lab[..., 0])
+    if turns == 0:
+        return _segment_canonical(rgb, lab, reference, hair_region, skin_region)
+    shape = rgb.shape[:2]
+    seg = _segment_canonical(
+        np.ascontiguousarray(np.rot90(rgb, turns)),
+        np.ascontiguousarray(np.rot90(lab, turns)),
+        np.ascontiguousarray(np.rot90(reference, turns)),
+        _rotate_rect(hair_region, turns, shape),
+        _rotate_rect(skin_region, turns, shape),
+    )
+
+    def back(mask):
+        return np.ascontiguousarray(np.rot90(mask, -turns))
+
+    return Segmentation(
+        scalp=back(seg.scalp), hair=back(seg.hair), skin=back(seg.skin),
+        excluded=back(seg.excluded), reference=back(seg.reference), warnings=seg.warnings,
+    )  # fmt: skip
+
+
+def canonical_turns(lightness: np.ndarray) -> int:
+    """How many counter-clockwise quarter turns (``np.rot90``) put a photo in its
+    canonical orientation: landscape, brighter half on top (*lightness*: any 2-D
+    brightness image, L* or a channel mean).
+
+    Segmenting in that orientation and turning the masks back makes the segmentation
+    exactly equivariant under 90° rotations of the photo (GrabCut's colour models and
+    every strided sample otherwise depend on the raster order). The brighter-half rule
+    is a choice: any rule computed from the content alone would do, and half-image
+    means are steady under re-encoding except for photos whose opposite halves are
+    equally bright.
+    """
+    height, width = lightness.shape
+    top = float(lightness[: height // 2].mean())
+    bottom = float(lightness[height - height // 2 :].mean())
+    left = float(lightness[:, : width // 2].mean())
+    right = float(lightness[:, width - width // 2 :].mean())
+    # After k turns the top half is: k=0 top, k=1 right, k=2 bottom, k=3 left.
+    scores = {0: top - bottom, 1: right - left, 2: bottom - top, 3: left - right}
+    if width > height:
+        candidates = (0, 2)
+    elif height > width:
+        candidates = (1, 3)
+    else:
+        candidates = (0, 1, 2, 3)
+    return max(candidates, key=lambda k: (scores[k], -k))
+
+
+def _rotate_rect(rect, turns: int, shape) -> tuple[int, int, int, int] | None:
+    """Rectangle (x, y, w, h) of an image of *shape* after ``np.rot90(image, turns)``."""
+    if rect is None:
+        return None
+    x, y, w, h = (int(v) for v in rect)
+    height, width = shape
+    for _ in range(turns % 4):
+        # One counter-clockwise turn: column x becomes row width−1−x, row y column y.
+        x, y, w, h = y, width - (x + w), h, w
+        height, width = width, height
+    return (x, y, w, h)
+
+
+def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segmentation:
+    """:func:`segment` on checked inputs in the orientation given (see canonical_turns)."""
     shape = rgb.shape[:2]
     height, width = shape
     if max(height, width) > SEGMENT_MAX_SIDE:
