@@ -216,6 +216,13 @@ def inspect_image(
     settings = settings or AnalysisSettings()
     pigment_palettes = _resolve_palettes(palettes)
     loaded = _load(source, settings, name)
+    if min(loaded.rgb.shape[:2]) < MIN_WORKING_SIDE <= min(loaded.width, loaded.height):
+        # A long, thin photo shrunk to the working side lost its measurable width: load
+        # it again with the long side it needs (once; such photos are rare).
+        long_side = int(np.ceil(max(loaded.width, loaded.height) * MIN_WORKING_SIDE / min(loaded.width, loaded.height)))
+        if hasattr(source, "seek"):
+            source.seek(0)
+        loaded = _load(source, replace(settings, working_side=long_side), name)
     rgb8 = loaded.rgb
     if min(rgb8.shape[:2]) < MIN_WORKING_SIDE:
         raise UnsupportedImageError(
