@@ -264,6 +264,17 @@ def inspect_image(
             f"Grey or white hair: {hair.grey_fraction:.0%} of hair pixels. SMP blends in the grey "
             "range; expect lighter touch-ups."
         )
+    if hair is not None and skin is not None:
+        contrast = float(colour.delta_e(np.asarray(hair.lab), np.asarray(skin.lab)))
+        if contrast < HAIR_SKIN_MIN_CONTRAST:
+            # Either low-contrast hair (dark on dark, blond on fair) or hair and skin not
+            # told apart: either way the numbers deserve a look, and less trust.
+            warnings.append(
+                f"Hair and skin read almost alike (ΔE00 {contrast:.1f}): check the overlay, and mark "
+                "a hair region and a skin region if the split is wrong."
+            )
+            hair = replace(hair, confidence=hair.confidence * LOW_CONTRAST_CONFIDENCE)
+            skin = replace(skin, confidence=skin.confidence * LOW_CONTRAST_CONFIDENCE)
     if min(loaded.width, loaded.height) < LOW_RESOLUTION_SIDE:
         warnings.append(
             f"Low resolution: {loaded.width}×{loaded.height} px; at least {LOW_RESOLUTION_SIDE} px "
@@ -328,6 +339,14 @@ MIN_WORKING_SIDE = 32
 #: Warn about grey hair from this grey fraction on. A choice: a fifth of the hair grey is
 #: where practitioners start blending in the grey range (research R13 gives no number).
 GREY_HAIR_WARNING_FRACTION = 0.2
+
+#: Hair and skin closer than this (ΔE00) get a warning and their confidences are
+#: multiplied by LOW_CONTRAST_CONFIDENCE. Choices: 5 ΔE00 is "clearly different at a
+#: glance" on the reading scale of shade_match.scales (Mokrzycki & Tatol 2011 put
+#: 3.5–5 at "clear difference"), so below it a person could not be sure which is which;
+#: halving the confidence is a plain "trust this less", not a calibrated probability.
+HAIR_SKIN_MIN_CONTRAST = 5.0
+LOW_CONTRAST_CONFIDENCE = 0.5
 
 #: Below this short side a photo is "low resolution". A choice: the dataset's whole-head
 #: photos are 640 px and still show hair regions; below ~400 px stubble is unresolved.

@@ -101,3 +101,26 @@ def test_quarter_turns_of_a_photo_give_the_same_tones(condition):
             np.testing.assert_allclose(turned.hair.lab, base.hair.lab, atol=1e-6)
         np.testing.assert_allclose(turned.skin.lab, base.skin.lab, atol=1e-6)
         assert turned.warnings == base.warnings
+
+
+def test_hair_and_skin_that_read_alike_are_flagged_and_trusted_less():
+    """Low-contrast hair (black-brown strands on dark skin, 7.7 ΔE00 apart, measured
+    closer still) gets a warning that names the ΔE00 and lower confidences; clear
+    contrast gets neither."""
+    from dataclasses import replace as with_
+
+    base = SceneSpec(
+        hair_lab=(18.0, 3.0, 3.0), skin_lab=(27.0, 6.0, 7.0), grey_fraction=0.0, hair_density=0.5,
+        strand_width_px=5.0, strand_length_px=120.0, scale="strand", cct_kelvin=6504.0,
+        white_balanced=True, exposure=1.0, shading=0.0, glare=0.0, noise_sigma=1.0, jpeg_quality=None,
+        background=False, scar=False, reference="none", size=(640, 480), seed=4,
+    )  # fmt: skip
+    low = analyze_image(render_scalp_photo(base).rgb, settings=AnalysisSettings(correction="none"))
+    clear = analyze_image(
+        render_scalp_photo(with_(base, skin_lab=(62.0, 12.0, 17.0))).rgb, settings=AnalysisSettings(correction="none")
+    )
+    assert low.hair is not None and low.skin is not None
+    flagged = [w for w in low.warnings if "read almost alike" in w]
+    assert flagged and "ΔE00" in flagged[0]
+    assert not any("read almost alike" in w for w in clear.warnings)
+    assert low.skin.confidence < clear.skin.confidence
