@@ -395,3 +395,19 @@ def test_grey_strands_among_dark_strands_on_dark_skin_are_hair_not_skin(seed):
     analysis = analyze_image(photo.rgb)
     assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 3.0
     assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 3.0
+
+
+def test_a_charts_dark_frame_is_not_hair():
+    """The reference mask is the chart's patch area; its dark frame is a line around it
+    and must not become hair on a bald scalp."""
+    image, _ = _scene(17, dark=0)
+    reference = np.zeros(image.shape[:2], bool)
+    reference[200:330, 380:580] = True
+    frame = np.zeros_like(reference)
+    frame[195:335, 375:585] = True
+    frame &= ~reference
+    image[reference] = 0.46
+    image[frame] = 0.05  # a 5-px black frame around the patches
+    seg = _segment(image, reference_mask=reference)
+    assert not seg.hair.any()
+    np.testing.assert_array_equal(seg.reference, reference)
