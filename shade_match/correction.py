@@ -51,7 +51,10 @@ cue, grey strands and smooth bright surfaces that may be neutral, under a prior
 that mixes "the camera balanced the photo" (a narrow peak at D65, weight 0.5) with
 "a room light it did not remove" (flat over 2700–7500 K). It keeps the camera's
 white balance when the balanced hypothesis is at least as probable (do no harm as a
-likelihood ratio), else corrects by the posterior mean, and warns with the phrase
+likelihood ratio), else corrects by the posterior mean — except for an estimate
+cooler than the room-light range (pale, nearly neutral skin reads as a cool cast) or
+one from shades-of-grey (no skin in view), which are warned about but never applied —
+and warns with the phrase
 "colour cast" when the correction applied is ≥ 20 mired, or ("possible colour cast")
 when the posterior probability of a light more than 1000 K from D65 is ≥ 1/3 even if
 the correction is small or not applied. Skin alone cannot resolve a cast inside the
@@ -1927,6 +1930,18 @@ def _estimate_correction(rgb8: np.ndarray, linear: Callable[[], np.ndarray], thu
     estimate = estimate_illuminant(rgb8, thumbnail=thumbnail)
     d65_white = _xy_to_white_rgb(np.asarray(D65_XY))
     applied = estimate.balanced_probability < 0.5
+    # Cooler than the room-light range: pale, nearly neutral skin reads as a cool cast
+    # (measured on benchmarks/illuminant.py: 9 of the 12 worst corrections of
+    # white-balanced photos were cool ones, 37–56 mired, each costing 7–10 ΔE00 of
+    # skin). Such an estimate is warned about below but not applied.
+    cool_limit = 1e6 / _ROOM_LIGHT_CCT_K[1] - 1e6 / D65_CCT_K
+    if applied and estimate.cast_mired < cool_limit:
+        applied = False
+    # Without skin the only estimate is shades-of-grey, whose grey-scene assumption a
+    # head of brown hair breaks (research/colour-science.md §4.5): it is reported, and
+    # warned about, but never applied.
+    if estimate.source == "shades-of-grey":
+        applied = False
     cast = estimate.cast_mired if applied else 0.0
     if applied:
         gains = d65_white / np.asarray(estimate.white_rgb)
@@ -1958,8 +1973,8 @@ def _estimate_correction(rgb8: np.ndarray, linear: Callable[[], np.ndarray], thu
         cast_warned = False
     if estimate.source == "shades-of-grey":
         warnings.append(
-            "No skin found to estimate the light from: the white balance is a weak guess "
-            "from the whole scene. Add a grey card for a reliable match."
+            "No skin found to estimate the light from: colours are as the camera balanced "
+            "them (a whole-scene guess is not applied). Add a grey card for a reliable match."
         )
     elif estimate.source == "none":
         warnings.append(

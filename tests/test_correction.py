@@ -327,22 +327,32 @@ def test_bad_grey_card_rectangles_raise(rect, message):
 # --- auto (estimate) --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cct_k", [3000.0, 12000.0])
-def test_auto_detects_and_reduces_a_cast(cct_k):
-    # Cool casts are underestimated (light-to-dark skin runs almost along the
-    # Planckian locus in chromaticity, and the room-light prior ends at 7500 K):
-    # 12000 K (−70 mired) reads as ≈ −35 mired, still corrected and warned.
-    rgb8 = render(cct_k, seed=6)
+def test_auto_detects_and_reduces_a_warm_cast():
+    rgb8 = render(3000.0, seed=6)
     result = correct_colours(rgb8, "auto")
     assert result.method == "auto"
     assert result.details["source"] == "skin-locus"
     assert any("colour cast" in w for w in result.warnings), result.warnings
-    true_mired = 1e6 / cct_k - 1e6 / 6504
-    assert np.sign(result.details["cast_mired"]) == np.sign(true_mired)
+    assert result.details["cast_mired"] > 0
     before = delta_e_srgb(skin_pixels(rgb8 / 255.0, rgb8), skin_srgb())
     after = delta_e_srgb(skin_pixels(result.rgb, rgb8), skin_srgb())
     assert after < 0.5 * before, (before, after)
     assert result.confidence < 0.85
+
+
+def test_a_cool_estimate_beyond_room_lights_is_warned_not_applied():
+    """12000 K (−70 mired) reads as a cool cast beyond the room-light range (7500 K).
+    Pale, nearly neutral skin reads the same way on white-balanced photos, where such
+    corrections cost 7–10 ΔE00 (benchmarks/illuminant.py), so it is warned about and
+    trusted less, but the photo keeps the camera's balance."""
+    rgb8 = render(12000.0, seed=6)
+    estimate = estimate_illuminant(rgb8)
+    assert estimate.cast_mired < 1e6 / 7500 - 1e6 / 6504  # the estimate does see a cool light
+    result = correct_colours(rgb8, "auto")
+    assert result.details["cast_mired"] == 0.0
+    np.testing.assert_array_equal(result.rgb, rgb8.astype(np.float32) / np.float32(255))
+    assert any("colour cast" in w for w in result.warnings), result.warnings
+    assert result.confidence <= 0.7
 
 
 def test_estimate_is_near_the_true_light_under_3000_k():
