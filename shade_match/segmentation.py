@@ -193,6 +193,10 @@ GLARE_RING_FRACTION = 0.01
 #: white-balanced light is, however grey the surround (grey or white hair). A choice:
 #: 0.03 is about the chromaticity of a 20-mired white-balance error.
 GLARE_NEUTRAL_EXCESS = 0.03
+#: A candidate at least this share smooth (texture < TEXTURE_HAIR_MIN) inside a ring
+#: at most 1 − this share smooth is bare skin amid hair, not glare. A choice: two
+#: thirds is a clear majority either way.
+GLARE_SMOOTH_SHARE = 2.0 / 3.0
 #: Radius (fraction of the long side) around light strands where bright pixels are
 #: white hair, not glare, and around any strand where textured-or-not pixels of a hair
 #: colour join the hair region. A choice: ~2 % reaches across the gaps of a hair region.
@@ -685,7 +689,7 @@ def _chromaticity_distance(linear: np.ndarray) -> np.ndarray:
     return np.linalg.norm(linear / total - 1.0 / 3.0, axis=-1)
 
 
-def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarray) -> np.ndarray:
+def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarray, texture: np.ndarray) -> np.ndarray:
     """Keep the glare candidates whose extra light is less saturated than their surround.
 
     A highlight adds light of the illuminant's colour to the surface beneath it
@@ -694,7 +698,10 @@ def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarra
     under that light. A lighter, paler *material* — a fair bald crown beside blond or
     brown hair, white hair beside dark skin — differs from its surround by a colour at
     least as saturated as the surround. Extra light that is itself nearly neutral
-    (:data:`GLARE_NEUTRAL_EXCESS`) is glare whatever the surround. Each 8-connected
+    (:data:`GLARE_NEUTRAL_EXCESS`) is glare whatever the surround — unless the blob is
+    smooth and its surround is hair-textured: light added to hair keeps the hair's
+    texture, so a smooth pale patch inside hair is bare skin (a fair bald crown beside
+    saturated red hair differs from the hair by a nearly white colour). Each 8-connected
     candidate blob is compared
     with a ring of :data:`GLARE_RING_FRACTION` of the long side around it.
     """
@@ -712,7 +719,11 @@ def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarra
     inside = sums_in / np.maximum(n_in, 1)
     around = sums_ring / np.maximum(n_ring, 1)
     excess = inside - around
-    keep = (
+    smooth = (texture < TEXTURE_HAIR_MIN).astype(np.float64)
+    smooth_inside = np.bincount(labels[candidates], smooth[candidates], count) / np.maximum(n_in[:, 0], 1)
+    smooth_around = np.bincount(ring_labels[ring], smooth[ring], count) / np.maximum(n_ring[:, 0], 1)
+    skin_in_hair = (smooth_inside >= GLARE_SMOOTH_SHARE) & (smooth_around < 1.0 - GLARE_SMOOTH_SHARE) & (n_ring[:, 0] > 0)
+    keep = ~skin_in_hair & (
         (n_ring[:, 0] == 0)  # nothing around to compare with: keep the photometric rule
         | (
             np.all(excess > 0, axis=1)
@@ -1056,7 +1067,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
         & (chroma <= GLARE_CHROMA_FRACTION * max(skin_c_ref, 1.0))
         & ~near_light
     )
-    glare = _dichromatic_glare(glare & scalp, rgb, scalp & ~reference)
+    glare = _dichromatic_glare(glare & scalp, rgb, scalp & ~reference, texture)
     glare = cv2.dilate(glare.astype(np.uint8), _disc(3)).astype(bool) & ~light_seed
     excluded = (clipped | glare) & scalp & ~reference
 

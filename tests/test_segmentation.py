@@ -411,3 +411,27 @@ def test_a_charts_dark_frame_is_not_hair():
     seg = _segment(image, reference_mask=reference)
     assert not seg.hair.any()
     np.testing.assert_array_equal(seg.reference, reference)
+
+
+
+def test_pale_crown_inside_saturated_red_hair_is_skin_not_glare():
+    """A rendered whole head (region scale, known layout): a pale bald crown amid
+    saturated red hair differs from the hair by a nearly white colour, as a highlight
+    would; but it is smooth where the hair around it is textured, so it is skin, not
+    glare. (Before the texture test 95 % of the crown was excluded as glare.)"""
+    from shade_match.analysis import inspect_image
+    from shade_match.synthetic import SceneSpec, render_scalp_photo
+
+    spec = SceneSpec(
+        hair_lab=(45.5, 38.8, 31.4), skin_lab=(93.7, 2.3, 9.6), grey_fraction=0.0, hair_density=0.32,
+        strand_width_px=0.46, strand_length_px=17.6, scale="region", cct_kelvin=3870.5,
+        white_balanced=True, exposure=0.97, shading=0.35, glare=0.0, noise_sigma=2.1, jpeg_quality=62,
+        background=True, scar=False, reference="none", size=(640, 640), seed=175904891,
+        skin_texture=0.78, strand_jitter=1.46, wb_gain_error=(0.995, 1.0, 1.044), blur_sigma_px=0.55,
+        background_hex="#C9B193",
+    )  # fmt: skip
+    photo = render_scalp_photo(spec)
+    seg = inspect_image(photo.rgb).segmentation
+    crown = photo.skin_mask & photo.scalp_mask
+    assert np.count_nonzero(seg.excluded & crown) <= 0.1 * np.count_nonzero(crown)
+    assert np.count_nonzero(seg.skin & crown) >= 0.4 * np.count_nonzero(crown)
