@@ -950,15 +950,15 @@ def segment(
     turns = canonical_turns(lab[..., 0])
     shape = rgb.shape[:2]
     seg = _segment_canonical(
-        np.ascontiguousarray(np.rot90(rgb, turns)),
-        np.ascontiguousarray(np.rot90(lab, turns)),
-        np.ascontiguousarray(np.rot90(keep_out, turns)),
+        quarter_turns(rgb, turns),
+        quarter_turns(lab, turns),
+        quarter_turns(keep_out, turns),
         _rotate_rect(hair_region, turns, shape),
         _rotate_rect(skin_region, turns, shape),
     )
 
     def back(mask):
-        return np.ascontiguousarray(np.rot90(mask, -turns)) if turns else mask
+        return quarter_turns(mask, -turns)
 
     return Segmentation(
         scalp=back(seg.scalp), hair=back(seg.hair), skin=back(seg.skin),
@@ -992,6 +992,20 @@ def canonical_turns(lightness: np.ndarray) -> int:
     else:
         candidates = (0, 1, 2, 3)
     return max(candidates, key=lambda k: (scores[k], -k))
+
+
+_CV2_TURNS = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
+
+
+def quarter_turns(image: np.ndarray, turns: int) -> np.ndarray:
+    """``np.rot90(image, turns)`` as a contiguous array (OpenCV's rotate: several times
+    faster than NumPy's strided copy at 1000 px). Bool masks stay bool."""
+    turns %= 4
+    if turns == 0:
+        return image
+    if image.dtype == bool:
+        return cv2.rotate(image.view(np.uint8), _CV2_TURNS[turns]).view(bool)
+    return cv2.rotate(image, _CV2_TURNS[turns])
 
 
 def _rotate_rect(rect, turns: int, shape) -> tuple[int, int, int, int] | None:
