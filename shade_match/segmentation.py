@@ -76,6 +76,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .colour import srgb_to_linear
 from .errors import SettingsError
 
 __all__ = ["Segmentation", "segment"]
@@ -683,10 +684,14 @@ def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed):
     return dark_seed, keep_light
 
 
+def _chromaticity(linear: np.ndarray) -> np.ndarray:
+    """rgb chromaticity (r + g + b = 1) of linear RGB rows."""
+    return linear / np.maximum(linear.sum(axis=-1, keepdims=True), 1e-9)
+
+
 def _chromaticity_distance(linear: np.ndarray) -> np.ndarray:
-    """Distance of linear RGB rows from the neutral axis, in rgb chromaticity (r+g+b=1)."""
-    total = np.maximum(linear.sum(axis=-1, keepdims=True), 1e-9)
-    return np.linalg.norm(linear / total - 1.0 / 3.0, axis=-1)
+    """Distance of linear RGB rows from the neutral axis, in rgb chromaticity."""
+    return np.linalg.norm(_chromaticity(linear) - 1.0 / 3.0, axis=-1)
 
 
 def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarray, texture: np.ndarray) -> np.ndarray:
@@ -711,10 +716,12 @@ def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarra
     reach = max(3, 2 * round(GLARE_RING_FRACTION * max(candidates.shape)) + 1)
     ring_labels = cv2.dilate(labels.astype(np.float32), _disc(reach)).astype(np.int32)
     ring = (ring_labels > 0) & ~candidates & scalp
-    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)  # IEC 61966-2-1
-    sums_in = np.stack([np.bincount(labels[candidates], linear[..., c][candidates], count) for c in range(3)], 1)
+    # Linear light of the candidate and ring pixels only (the rest is never looked at).
+    linear_in = srgb_to_linear(rgb[candidates])
+    linear_ring = srgb_to_linear(rgb[ring])
+    sums_in = np.stack([np.bincount(labels[candidates], linear_in[:, c], count) for c in range(3)], 1)
     n_in = np.bincount(labels[candidates], minlength=count)[:, None]
-    sums_ring = np.stack([np.bincount(ring_labels[ring], linear[..., c][ring], count) for c in range(3)], 1)
+    sums_ring = np.stack([np.bincount(ring_labels[ring], linear_ring[:, c], count) for c in range(3)], 1)
     n_ring = np.bincount(ring_labels[ring], minlength=count)[:, None]
     inside = sums_in / np.maximum(n_in, 1)
     around = sums_ring / np.maximum(n_ring, 1)
@@ -768,10 +775,8 @@ def _unresolved_hair(lab, rgb, skin, hair) -> np.ndarray:
     shares = np.bincount(nearest, minlength=2) / len(nearest)
     if np.linalg.norm(centres[0] - centres[1]) < CLASS_MIN_SEPARATION or shares.min() < SKIN_SPLIT_MIN_SHARE:
         return np.zeros_like(skin)
-    flat_rgb = rgb.reshape(-1, 3)[sample].astype(np.float64)
-    linear = np.where(flat_rgb <= 0.04045, flat_rgb / 12.92, ((flat_rgb + 0.055) / 1.055) ** 2.4)
-    chroma = [np.median(linear[nearest == k], 0) for k in (0, 1)]
-    chroma = [c / max(c.sum(), 1e-9) for c in chroma]
+    linear = srgb_to_linear(rgb.reshape(-1, 3)[sample])
+    chroma = _chromaticity(np.stack([np.median(linear[nearest == k], 0) for k in (0, 1)]))
     if np.linalg.norm(chroma[0] - chroma[1]) < SKIN_SPLIT_MIN_CHROMATICITY:
         return np.zeros_like(skin)
     hair_lab = np.median(_sample(lab, hair), axis=0)
