@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .errors import InputError, SettingsError, ShadeMatchError
+from .runtime import reuse_freed_memory
 
 __all__ = [
     "BatchSummary",
@@ -280,11 +281,13 @@ _worker_configured = False
 
 
 def _configure_worker() -> None:
-    """Once per worker process: one OpenCV thread (the pool gives the parallelism)."""
+    """Once per worker process: one OpenCV thread (the pool gives the parallelism),
+    and freed memory kept for the next photo (:mod:`shade_match.runtime`)."""
     global _worker_configured
     if _worker_configured:
         return
     _worker_configured = True
+    reuse_freed_memory()
     try:
         import cv2
 

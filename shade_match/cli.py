@@ -23,6 +23,7 @@ from .errors import PaletteError, SettingsError, ShadeMatchError
 from .palette import DEFAULT_PIGMENT_PALETTE, find_palettes, get_palette, validate_palette_file
 from .batch import add_batch_parser, run_batch_cli
 from .batch_report import add_report_parser, run_report_cli
+from .runtime import reuse_freed_memory
 from .palette_builder import add_palettes_build_parser
 from .report import analysis_to_dict, failure_to_dict, format_analysis_text, to_json_line
 
@@ -119,6 +120,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     """Run the command line; return the exit code."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    reuse_freed_memory()  # a CLI process is ours to configure (see shade_match.runtime)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -53,6 +53,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import SettingsError
+from .runtime import reuse_freed_memory
 from .synthetic import (
     CONDITIONS,
     D65_CCT_KELVIN,
@@ -233,6 +234,7 @@ def evaluate_photo(condition: str, index: int, seed: int = 0, *, size=None) -> l
 
 
 def _evaluate_task(task) -> list[PhotoResult]:
+    reuse_freed_memory()  # as the CLI and batch workers run (speed only; results identical)
     condition, index, seed, size = task
     try:
         return evaluate_photo(condition, index, seed, size=size)
