@@ -401,7 +401,10 @@ def _mixing_coefficients(linear: np.ndarray, ends: _Endmembers) -> np.ndarray:
     if ends.grey is not None:
         columns.append(ends.grey - ends.skin)
     basis = np.stack(columns, axis=1)
-    coefficients, *_ = np.linalg.lstsq(basis, (linear - ends.skin).T, rcond=None)
+    # The pseudo-inverse with lstsq's default cut-off (eps · max(M, N)): the same
+    # least-squares solution, one small matrix product instead of an SVD per call.
+    solve = np.linalg.pinv(basis, rcond=np.finfo(np.float64).eps * max(basis.shape))
+    coefficients = solve @ (linear - ends.skin).T
     if ends.grey is None:
         coefficients = np.vstack([coefficients, np.zeros_like(coefficients)])
     return coefficients.T

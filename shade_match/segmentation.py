@@ -385,7 +385,7 @@ def _elongated_components(mask: np.ndarray) -> np.ndarray:
     """Keep the connected components of *mask* that look like strands (see constants)."""
     if not mask.any():
         return mask
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    window, (labels, stats) = _components_in_bounds(mask, with_stats=True)
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     keep = (extent >= STRAND_EXTENT_MIN_PX) & (
@@ -393,14 +393,41 @@ def _elongated_components(mask: np.ndarray) -> np.ndarray:
         | (extent >= STRAND_NETWORK_FRACTION * max(mask.shape))
     )
     keep[0] = False
-    return keep[labels]
+    return _paint(mask.shape, window, np.take(keep, labels))
+
+
+def _components_in_bounds(mask: np.ndarray, *, with_stats: bool):
+    """8-connected components of *mask*, labelled inside its bounding box only (the
+    components are the same; the box is often much smaller than the image).
+
+    Returns ``(window, (labels, stats))`` (``stats`` is None without *with_stats*),
+    where *window* = (x, y, w, h) is the box the labels cover.
+    """
+    mask8 = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
+    x, y, w, h = cv2.boundingRect(mask8)
+    crop = mask8[y : y + h, x : x + w]
+    if with_stats:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+        return (x, y, w, h), (labels, stats)
+    _, labels = cv2.connectedComponents(crop, connectivity=8)
+    return (x, y, w, h), (labels, None)
+
+
+def _paint(shape, window, values: np.ndarray) -> np.ndarray:
+    """A bool image of *shape*: *values* inside *window* = (x, y, w, h), False outside."""
+    x, y, w, h = window
+    if (w, h) == (shape[1], shape[0]):
+        return values
+    out = np.zeros(shape, dtype=bool)
+    out[y : y + h, x : x + w] = values
+    return out
 
 
 def _compact_blobs(mask: np.ndarray, max_area: float) -> np.ndarray:
     """Components of *mask* that are compact (near-disc) blobs no larger than *max_area*."""
     if not mask.any():
         return mask
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    window, (labels, stats) = _components_in_bounds(mask, with_stats=True)
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     keep = (
@@ -409,7 +436,7 @@ def _compact_blobs(mask: np.ndarray, max_area: float) -> np.ndarray:
         & (area <= max_area)
     )
     keep[0] = False
-    return keep[labels]
+    return _paint(mask.shape, window, np.take(keep, labels))
 
 
 def rect_mask(shape, rect, name: str) -> np.ndarray:
@@ -622,10 +649,10 @@ def _pooled(mask: np.ndarray, small_shape) -> np.ndarray:
 
 def _largest_component_share(mask: np.ndarray) -> float:
     """Share of *mask*'s pixels in its largest 8-connected component (0 if empty)."""
-    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    if count <= 1:
+    if not mask.any():
         return 0.0
-    areas = np.bincount(labels.ravel(), minlength=count)[1:]
+    _, (labels, _) = _components_in_bounds(mask, with_stats=False)
+    areas = np.bincount(labels.ravel())[1:]
     return float(areas.max() / areas.sum())
 
 
@@ -1196,7 +1223,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     if hair.any():
         # Inside a hair region the pixels between detected strands are mostly hair and
         # skin mixed: keep them out of the skin when enough skin is left elsewhere.
-        seedy = _upsample_float(_pooled(dark_seed | light_seed, small_shape), shape) >= SKIN_MAX_SEED_DENSITY
+        seedy = seed_density >= SKIN_MAX_SEED_DENSITY  # density of dark_seed | light_seed, from step 6
         skin_outside = skin & ~seedy
         if np.count_nonzero(skin_outside) >= max(200, SKIN_MIN_FRACTION * np.count_nonzero(scalp)):
             skin = skin_outside
