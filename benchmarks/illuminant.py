@@ -24,6 +24,12 @@ when no chart or card is in frame) and prints:
 ``shared/real_photos/hair-loss-train`` (no truth: camera-balanced photos, so it reports
 how often they would be warned about or corrected).
 
+``--sweep`` also prints the warning trade-off: for a few prior weights of "the camera
+balanced it" (``correction._BALANCED_WEIGHT``) and thresholds on P(strong cast)
+(``correction._POSSIBLE_CAST_PROBABILITY``), the warn recall on casts > 1000 K off D65
+and the false-warning rate on neutral photos, from the same evidence costs
+(``correction._evidence_cost``) and the same apply/warn rules as the auto correction.
+
 ``--cache DIR`` keeps the rendered photos (npz) so repeated runs skip rendering.
 """
 
@@ -103,7 +109,40 @@ def _auto_estimate(rgb8: np.ndarray):
     return correction._estimate_correction(rgb8, lambda: correction._linear_image(rgb8), thumbnail)
 
 
-def evaluate(record: dict) -> dict:
+SWEEP_WEIGHTS = (0.5, 0.4, 0.3)
+SWEEP_THRESHOLDS = (1 / 3, 0.25, 0.2, 0.15, 0.1)
+
+
+def sweep_warnings(rgb8: np.ndarray) -> dict:
+    """Warned or not, per (prior weight, threshold) of the sweep."""
+    thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
+    evidence = correction._evidence_cost(rgb8, thumbnail=thumbnail)
+    out = {}
+    for weight in SWEEP_WEIGHTS:
+        estimate = correction._posterior_estimate(*evidence, balanced_weight=weight)
+        applied = correction._correction_applied(estimate)
+        for threshold in SWEEP_THRESHOLDS:
+            out[(weight, threshold)] = correction._cast_warned(estimate, applied, threshold)
+    return out
+
+
+def sweep_report(seed: int, rows_by_condition: dict[str, list[dict]]) -> str:
+    strong = [
+        r for r in rows_by_condition.get("cast-no-reference", []) if abs(r["cct"] - D65_CCT_KELVIN) > CAST_WARN_KELVIN
+    ]
+    neutral = rows_by_condition.get("neutral", [])
+    lines = [f"warning trade-off, seed {seed} (recall on {len(strong)} strong casts / false on {len(neutral)} neutral):"]
+    for weight in SWEEP_WEIGHTS:
+        cells = []
+        for threshold in SWEEP_THRESHOLDS:
+            recall = np.mean([r["sweep"][(weight, threshold)] for r in strong]) if strong else float("nan")
+            false = np.mean([r["sweep"][(weight, threshold)] for r in neutral]) if neutral else float("nan")
+            cells.append(f"P≥{threshold:.2f}: {recall:4.0%}/{false:4.0%}")
+        lines.append(f"  balanced weight {weight:.1f}  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def evaluate(record: dict, sweep: bool = False) -> dict:
     rgb8 = record["rgb"]
     start = time.perf_counter()
     result = _auto_estimate(rgb8)
@@ -131,6 +170,7 @@ def evaluate(record: dict) -> dict:
         "skin_oracle": oracle,
         "source": result.details["source"],
         "seconds": seconds,
+        "sweep": sweep_warnings(rgb8) if sweep else None,
     }
 
 
@@ -212,12 +252,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=None, help="keep rendered photos here")
     parser.add_argument("--real", type=int, default=0, help="also run on this many real photos")
     parser.add_argument("--worst", type=int, default=0, help="list the worst photos")
+    parser.add_argument("--sweep", action="store_true", help="print the warning trade-off")
     args = parser.parse_args(argv)
     for seed in args.seeds:
+        by_condition = {}
         for condition in args.conditions:
             rows = []
+            by_condition[condition] = rows
             for index in range(args.n):
-                row = evaluate(load_photo(condition, index, seed, args.cache))
+                row = evaluate(load_photo(condition, index, seed, args.cache), sweep=args.sweep)
                 row["index"] = index
                 rows.append(row)
             print(report(condition, seed, rows), flush=True)
@@ -227,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"err {r['error_mired']:+6.1f} skin {r['skin_before'] or 0:5.2f}→{r['skin_after'] or 0:5.2f} "
                     f"{r['source']}"
                 )
+        if args.sweep:
+            print(sweep_report(seed, by_condition), flush=True)
     if args.real:
         print(real_photos(args.real))
     return 0

@@ -56,7 +56,7 @@ cooler than the room-light range (pale, nearly neutral skin reads as a cool cast
 one from shades-of-grey (no skin in view), which are warned about but never applied —
 and warns with the phrase
 "colour cast" when the correction applied is ≥ 20 mired, or ("possible colour cast")
-when the posterior probability of a light more than 1000 K from D65 is ≥ 1/3 even if
+when the posterior probability of a light more than 1000 K from D65 is ≥ 0.2 even if
 the correction is small or not applied. Skin alone cannot resolve a cast inside the
 in-vivo skin region's width (≈ 60–80 mired along the locus): such casts are kept as
 balanced unless a highlight or the hair pins the light.
@@ -782,10 +782,19 @@ _SMOOTH_MIN_FRACTION = 0.05
 
 #: Warn about a *possible* colour cast when the posterior probability that the light
 #: is more than 1000 K from D65 (issue 3's "strong cast": mired > +28 or < −21) is at
-#: least this, even when the correction was not applied. A design choice: with the
-#: 0.5 : 0.5 prior the posterior odds against "balanced or mild" of 1 : 2 are reached
-#: only when the evidence itself favours a strong cast.
-_POSSIBLE_CAST_PROBABILITY = 1.0 / 3.0
+#: least this, even when the correction was not applied. A decision under asymmetric
+#: loss (a choice, not a fit): warning costs the practitioner a grey card and a second
+#: photo; a missed strong cast costs a wrong pigment, which is permanent. Counting a
+#: miss as 4× a needless warning, the Bayes rule is "warn when P ≥ 1 / (1 + 4) = 0.2".
+#: The measured trade-off (``benchmarks/illuminant.py --sweep``, n = 100 per condition,
+#: prior weight 0.5; recall on casts > 1000 K off / false warnings on neutral photos,
+#: seed 0 and seed 1000): P ≥ 1/3 70 %/14 %, 64 %/14 %; P ≥ 0.2 77 %/20 %, 75 %/24 %;
+#: P ≥ 0.1 88 %/38 %, 82 %/46 %. Lowering the prior weight of "balanced" instead (0.3)
+#: buys no better trade-off (P ≥ 1/3: 77 %/22 %, 75 %/25 %) and would also change
+#: which corrections are applied. The ≥ 90 % recall of issue 3 is out of reach of this
+#: evidence at any false-warning rate below ≈ 50 %: skin alone pins the light only to
+#: a ≈ 60–80 mired interval (see :func:`estimate_illuminant`).
+_POSSIBLE_CAST_PROBABILITY = 0.2
 #: When a colour cast is warned about, confidence loses ``_CAST_DOUBT_PENALTY`` ×
 #: P(strong cast) and is at most ``_CAST_WARNED_CONFIDENCE``
 #: (design choices: a probable strong cast that was not, or not fully, removed makes
@@ -1530,6 +1539,15 @@ def estimate_illuminant(rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None
     -------
     IlluminantEstimate
     """
+    return _posterior_estimate(*_evidence_cost(rgb8, thumbnail=thumbnail))
+
+
+def _evidence_cost(rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None) -> tuple[np.ndarray, str, float]:
+    """The evidence of :func:`estimate_illuminant`, before the prior.
+
+    Returns the cost (−2 log likelihood, per light of :func:`_illuminant_grid`), the
+    source (which cues were used) and the skin cluster's fraction of the usable pixels.
+    """
     rgb8 = _check_image(rgb8)
     small = _shrink(rgb8, _ESTIMATE_SIDE)[0] if thumbnail is None else thumbnail
     # In the canonical orientation the estimate is the same for every 90° rotation of
@@ -1540,10 +1558,9 @@ def estimate_illuminant(rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None
     codes = small.reshape(-1, 3)
     usable = (codes.max(1) < _CLIP_CODE) & (linear @ _LUMA >= _MIN_LUMINANCE)
     grid = _illuminant_grid()
-    balanced, room = _light_prior()
     n_usable = int(usable.sum())
     if n_usable < 50:
-        return _posterior_estimate(np.zeros(len(grid.mired)), "none", 0.0)
+        return np.zeros(len(grid.mired)), "none", 0.0
     chroma = _log_chroma(linear[usable])
     row, col = _plane_index(chroma)
     skin = _skin_candidate_plane()[row, col] & _near_neutral_plane()[row, col]
@@ -1593,17 +1610,17 @@ def estimate_illuminant(rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None
                     cost = cost + neutral_cost
                     if not source.endswith("+neutral"):
                         source += "+neutral"
-            return _posterior_estimate(cost, source, best[2])
+            return cost, source, best[2]
         # without a skin colour to compare with, bright skin between hairs cannot be
         # told from a highlight: highlights are not used alone
-        return _posterior_estimate(np.zeros(len(grid.mired)), "none", largest)
+        return np.zeros(len(grid.mired)), "none", largest
     # no skin in view: shades of grey (Minkowski p = 6, Finlayson & Trezzi [11])
     p = 6.0
     white = np.mean(linear[usable] ** p, axis=0) ** (1 / p)
     observed = _log_chroma(white)
     # a scene average is a weak cue: σ 0.15 in log-chroma (design choice)
     cost = ((observed - grid.shift) ** 2).sum(1) / 0.15**2
-    return _posterior_estimate(cost, "shades-of-grey", 1.0)
+    return cost, "shades-of-grey", 1.0
 
 
 def _robust(cost: np.ndarray) -> np.ndarray:
@@ -1612,9 +1629,13 @@ def _robust(cost: np.ndarray) -> np.ndarray:
     return np.minimum(cost, _OUTLIER_COST)
 
 
-@functools.lru_cache(maxsize=1)
-def _light_prior() -> tuple[np.ndarray, np.ndarray]:
-    """Prior weights over the grid: (camera balanced, room light), summing to 1 together."""
+@functools.lru_cache(maxsize=4)
+def _light_prior(balanced_weight: float = _BALANCED_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """Prior weights over the grid: (camera balanced, room light), summing to 1 together.
+
+    *balanced_weight* is the prior probability that the camera's white balance was
+    right (``_BALANCED_WEIGHT``; other values only for ``benchmarks/illuminant.py``'s
+    trade-off sweep)."""
     grid = _illuminant_grid()
     d65_mired = 1e6 / D65_CCT_K
     duv_term = ((grid.duv - _d65_duv()) / _PRIOR_DUV_SIGMA) ** 2
@@ -1624,15 +1645,17 @@ def _light_prior() -> tuple[np.ndarray, np.ndarray]:
     low, high = 1e6 / _ROOM_LIGHT_CCT_K[1], 1e6 / _ROOM_LIGHT_CCT_K[0]
     outside = np.maximum(0.0, np.maximum(low - grid.mired, grid.mired - high))
     room = np.exp(-0.5 * ((outside / _ROOM_LIGHT_EDGE_MIRED) ** 2 + duv_term))
-    balanced *= _BALANCED_WEIGHT / balanced.sum()
-    room *= (1.0 - _BALANCED_WEIGHT) / room.sum()
+    balanced *= balanced_weight / balanced.sum()
+    room *= (1.0 - balanced_weight) / room.sum()
     return balanced, room
 
 
-def _posterior_estimate(cost: np.ndarray, source: str, fraction: float) -> IlluminantEstimate:
+def _posterior_estimate(
+    cost: np.ndarray, source: str, fraction: float, balanced_weight: float = _BALANCED_WEIGHT
+) -> IlluminantEstimate:
     """Posterior over the grid from an evidence cost (−2 log likelihood) and the prior."""
     grid = _illuminant_grid()
-    balanced, room = _light_prior()
+    balanced, room = _light_prior(balanced_weight)
     like = np.exp(-0.5 * (cost - cost.min()))
     post_balanced, post_room = like * balanced, like * room
     total = post_balanced.sum() + post_room.sum()
@@ -1925,23 +1948,50 @@ def _cluster_medians(points: np.ndarray, max_clusters: int = 3) -> list[np.ndarr
     return medians
 
 
+def _correction_applied(estimate: IlluminantEstimate) -> bool:
+    """Whether the auto correction applies *estimate* (else the photo is kept as it is).
+
+    Applied when a cast explains the evidence better than the camera's balance does
+    (:attr:`IlluminantEstimate.balanced_probability` < 0.5), except:
+
+    * cooler than the room-light range: pale, nearly neutral skin reads as a cool cast
+      (measured on benchmarks/illuminant.py: 9 of the 12 worst corrections of
+      white-balanced photos were cool ones, 37–56 mired, each costing 7–10 ΔE00 of
+      skin); such an estimate is warned about but not applied;
+    * a shades-of-grey estimate (no skin), whose grey-scene assumption a head of brown
+      hair breaks (research/colour-science.md §4.5): reported and warned about, never
+      applied.
+    """
+    cool_limit = 1e6 / _ROOM_LIGHT_CCT_K[1] - 1e6 / D65_CCT_K
+    return (
+        estimate.balanced_probability < 0.5
+        and estimate.cast_mired >= cool_limit
+        and estimate.source != "shades-of-grey"
+    )
+
+
+def _cast_warned(
+    estimate: IlluminantEstimate,
+    applied: bool,
+    possible_cast_probability: float = _POSSIBLE_CAST_PROBABILITY,
+) -> bool:
+    """Whether the auto correction warns about a colour cast ("strong" or "possible").
+
+    A strong cast is warned about when the correction applied is at least
+    ``CAST_WARNING_MIRED``; a possible one when the posterior probability of a light
+    more than 1000 K from D65 is at least *possible_cast_probability* (other values
+    only for ``benchmarks/illuminant.py``'s trade-off sweep).
+    """
+    if applied and abs(estimate.cast_mired) >= CAST_WARNING_MIRED:
+        return True
+    return estimate.strong_cast_probability >= possible_cast_probability
+
+
 def _estimate_correction(rgb8: np.ndarray, linear: Callable[[], np.ndarray], thumbnail: np.ndarray) -> CorrectionResult:
     """Correct by the estimated illuminant; *linear* gives the linear-light image on demand."""
     estimate = estimate_illuminant(rgb8, thumbnail=thumbnail)
     d65_white = _xy_to_white_rgb(np.asarray(D65_XY))
-    applied = estimate.balanced_probability < 0.5
-    # Cooler than the room-light range: pale, nearly neutral skin reads as a cool cast
-    # (measured on benchmarks/illuminant.py: 9 of the 12 worst corrections of
-    # white-balanced photos were cool ones, 37–56 mired, each costing 7–10 ΔE00 of
-    # skin). Such an estimate is warned about below but not applied.
-    cool_limit = 1e6 / _ROOM_LIGHT_CCT_K[1] - 1e6 / D65_CCT_K
-    if applied and estimate.cast_mired < cool_limit:
-        applied = False
-    # Without skin the only estimate is shades-of-grey, whose grey-scene assumption a
-    # head of brown hair breaks (research/colour-science.md §4.5): it is reported, and
-    # warned about, but never applied.
-    if estimate.source == "shades-of-grey":
-        applied = False
+    applied = _correction_applied(estimate)
     cast = estimate.cast_mired if applied else 0.0
     if applied:
         gains = d65_white / np.asarray(estimate.white_rgb)
@@ -1950,7 +2000,7 @@ def _estimate_correction(rgb8: np.ndarray, linear: Callable[[], np.ndarray], thu
         gains = np.ones(3)
         rgb = rgb8.astype(np.float32) / np.float32(255)
     warnings: list[str] = []
-    cast_warned = True
+    cast_warned = _cast_warned(estimate, applied)
     if abs(cast) >= CAST_WARNING_MIRED:
         kind = "warm" if cast > 0 else "cool"
         warnings.append(
@@ -1958,9 +2008,9 @@ def _estimate_correction(rgb8: np.ndarray, linear: Callable[[], np.ndarray], thu
             "card or chart in frame): colours were corrected by estimate. Add a grey card "
             "or a colour chart for a reliable match."
         )
-    elif estimate.strong_cast_probability >= _POSSIBLE_CAST_PROBABILITY:
-        # the evidence says a strong cast is likely, but not where the light is
-        # precisely enough to correct it (or the correction applied is small)
+    elif cast_warned:
+        # the evidence cannot rule out a strong cast, but does not say where the light
+        # is precisely enough to correct it (or the correction applied is small)
         kind = "warm" if estimate.cast_mired > 0 else "cool"
         done = "corrected only slightly" if applied else "left as the camera balanced them"
         warnings.append(
@@ -1969,8 +2019,6 @@ def _estimate_correction(rgb8: np.ndarray, linear: Callable[[], np.ndarray], thu
             f"no grey card or chart in frame): colours were {done}. Add a grey card or a "
             "colour chart for a reliable match."
         )
-    else:
-        cast_warned = False
     if estimate.source == "shades-of-grey":
         warnings.append(
             "No skin found to estimate the light from: colours are as the camera balanced "

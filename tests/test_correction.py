@@ -553,3 +553,20 @@ def test_possible_cast_is_warned_and_lowers_confidence():
     assert not result.details["correction_applied"]
     assert any("Possible colour cast" in w for w in result.warnings), result.warnings
     assert result.confidence <= correction._CAST_WARNED_CONFIDENCE
+
+
+@pytest.mark.parametrize(("p_strong", "warned"), [(0.25, True), (0.15, False)])
+def test_possible_cast_threshold_is_one_in_five(monkeypatch, p_strong, warned):
+    # P(strong cast) between 0.2 and 1/3: the evidence cannot rule out a strong cast,
+    # so it is warned about (a miss costs 4× a needless warning); below 0.2 it is not
+    rgb8 = render(None, seed=7)
+    estimate = correction.IlluminantEstimate(
+        cct_k=5600.0, duv=0.003, xy=(0.33, 0.34), white_rgb=(1.05, 1.0, 0.9), cast_mired=25.0,
+        source="skin-locus", evidence_fraction=0.8, balanced_probability=0.75,
+        mired_sigma=30.0, strong_cast_probability=p_strong,
+    )  # fmt: skip
+    monkeypatch.setattr(correction, "estimate_illuminant", lambda *a, **k: estimate)
+    thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
+    result = correction._estimate_correction(rgb8, lambda: correction._linear_image(rgb8), thumbnail)
+    assert not result.details["correction_applied"]
+    assert any("Possible colour cast" in w for w in result.warnings) == warned, result.warnings
