@@ -2021,13 +2021,15 @@ def _estimate_correction(rgb8: np.ndarray, linear: Callable[[], np.ndarray], thu
         )
     if estimate.source == "shades-of-grey":
         warnings.append(
-            "No skin found to estimate the light from: colours are as the camera balanced "
-            "them (a whole-scene guess is not applied). Add a grey card for a reliable match."
+            "No skin found to check the light against, so a colour cast cannot be ruled out: "
+            "colours are as the camera balanced them (a whole-scene guess is not applied). "
+            "Add a grey card for a reliable match."
         )
     elif estimate.source == "none":
         warnings.append(
-            "Too little bare skin in view to estimate the light: colours are as the camera "
-            "balanced them. Add a grey card for a reliable match."
+            "Too little bare skin in view to check the light, so a colour cast cannot be "
+            "ruled out: colours are as the camera balanced them. Add a grey card for a "
+            "reliable match."
         )
     confidence = float(
         np.clip(

@@ -103,6 +103,10 @@ MIN_SKIN_PIXELS = 200
 GREY_SPLIT = 0.10
 #: The wording agreed for the cast warning (any warning containing it, any case).
 CAST_WARNING_TEXT = "colour cast"
+#: The part of it that says the light could not be checked at all (no bare skin to
+#: estimate it from), as opposed to a cast that was estimated. Counted apart so the
+#: report shows how much of the warning rate is "could not check".
+UNCHECKED_LIGHT_TEXT = "cannot be ruled out"
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class PhotoResult:
     monk_true: int | None = None
     monk_measured: int | None = None
     cast_warned: bool | None = None
+    light_unchecked: bool | None = None
     correction_method: str | None = None
     seconds: float | None = None
     failed: str | None = None
@@ -226,6 +231,7 @@ def evaluate_photo(condition: str, index: int, seed: int = 0, *, size=None) -> l
                 ),
                 monk_measured=skin.monk if skin else None,
                 cast_warned=any(CAST_WARNING_TEXT in w.lower() for w in analysis.warnings),
+                light_unchecked=any(UNCHECKED_LIGHT_TEXT in w.lower() for w in analysis.warnings),
                 correction_method=analysis.correction.method,
                 seconds=seconds,
             )
@@ -353,6 +359,8 @@ def summarise(results: Sequence[PhotoResult]) -> dict:
             "cast_warned_strong": _share([bool(r.cast_warned) for r in strong]),
             "cast_warned_mild": _share([bool(r.cast_warned) for r in mild]),
             "cast_warned_all": _share([bool(r.cast_warned) for r in ok]),
+            "light_unchecked_strong": _share([bool(r.light_unchecked) for r in strong]),
+            "light_unchecked_all": _share([bool(r.light_unchecked) for r in ok]),
             "correction_methods": {
                 m: sum(1 for r in ok if r.correction_method == m)
                 for m in sorted({r.correction_method for r in ok if r.correction_method})
@@ -428,6 +436,11 @@ def format_table(summary: dict) -> str:
             f"  {case:<22} mixing median {_fmt(m['median'])}, p90 {_fmt(m['p90'])}; "
             f"warned on casts ≤{CAST_WARN_KELVIN:.0f} K off D65: "
             f"{_fmt(s['cast_warned_mild']['rate'], '{:.0%}')}; analysis s/photo {_fmt(s['seconds_median'], '{:.3f}')}"
+        )
+        lines.append(
+            f"    light not checkable (too little bare skin; warned 'cannot be ruled out'): "
+            f"{_fmt(s['light_unchecked_all']['rate'], '{:.0%}')} of photos, "
+            f"{_fmt(s['light_unchecked_strong']['rate'], '{:.0%}')} of strong casts"
         )
         methods = ", ".join(f"{m} {k}" for m, k in s["correction_methods"].items())
         swapped = _fmt(s["hair_nearer_skin"]["rate"], "{:.0%}")
