@@ -573,3 +573,11 @@ def test_possible_cast_threshold_is_one_in_five(monkeypatch, p_strong, warned):
     result = correction._estimate_correction(rgb8, lambda: correction._linear_image(rgb8), thumbnail)
     assert not result.details["correction_applied"]
     assert any("Possible colour cast" in w for w in result.warnings) == warned, result.warnings
+
+
+def test_auto_on_a_photo_with_nothing_usable_says_a_cast_cannot_be_ruled_out():
+    # Every pixel is too dark to carry colour: the light cannot be checked at all.
+    result = correct_colours(np.full((64, 64, 3), 2, np.uint8), "auto")
+    assert result.details["source"] == "none"
+    assert any("Too little bare skin" in w and "colour cast cannot be ruled out" in w for w in result.warnings)
+    assert result.confidence <= 0.6
