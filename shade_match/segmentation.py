@@ -177,23 +177,29 @@ SCALP_MIN_BACKGROUND_FRACTION = 0.03
 #: without crossing hair texture or a colour step. A step is a local CIELAB gradient of
 #: at least SCALP_STEP_MIN_DE (half the 3×3 morphological range, ≈ ΔE*ab per pixel) and
 #: at least SCALP_STEP_SKIN_RATIO times the median gradient of the central smooth skin.
-#: Choices: 3 is about 1.3 JND (Mahy et al. 1994 [4]) per pixel at SCALP_GRABCUT_SIDE,
-#: where shading moves skin by well under 1 per pixel and a head outline against a wall
-#: of near skin colour (ΔE ≈ 5) gives 3–18; the ratio keeps low-contrast hair on dark
-#: skin (gradient ≈ 5 everywhere, little line texture) from fragmenting a close-up.
-SCALP_STEP_MIN_DE = 3.0
+#: Choices: at SCALP_GRABCUT_SIDE shading moves skin by well under 1 per pixel, while
+#: a head outline against a wall of near skin colour (ΔE*ab ≈ 5–7, blurred over 2–3 px)
+#: gives 2–18 along most of its length (measured on synthetic region-scale photos; 2
+#: closes more of the outline than 3 did: 1 photo in 82 with scalp precision < 0.7
+#: instead of 3). The ratio keeps low-contrast hair on dark skin (gradient ≈ 5
+#: everywhere, little line texture) from fragmenting a close-up.
+SCALP_STEP_MIN_DE = 2.0
 SCALP_STEP_SKIN_RATIO = 2.0
 #: ... counting only unreached smooth pieces whose bounding box spans at least this
 #: fraction of the short side. A choice: a wall or shirt behind a head is a band along
 #: the frame, while the skin seen between strands of a close-up comes in small patches.
 SCALP_STRUCTURE_MIN_EXTENT = 0.5
-#: ... and only pieces whose median colour differs from the central smooth skin's by at
-#: least SCALP_STRUCTURE_MIN_CHROMATICITY in linear rgb chromaticity, or by at least
-#: SCALP_STRUCTURE_MIN_DE in CIELAB. Choices: skin cut off from the centre by strands
-#: of a close-up is the same material (on the synthetic close-ups: ≤ 0.01 and ≤ 4 ΔE*ab;
-#: shading changes chromaticity not at all), a wall is another (≥ 0.028 there). 0.02 is
-#: below the 0.03 between neighbouring Monk tones (see SKIN_SPLIT_MIN_CHROMATICITY);
-#: 20 ΔE*ab is more lightness than shading of ±40 % gives skin.
+#: ... and only pieces of another material than the central smooth skin: their median
+#: colour differs from its median by at least SCALP_STRUCTURE_MIN_DE_ANY in CIELAB, and
+#: by at least SCALP_STRUCTURE_MIN_CHROMATICITY in linear rgb chromaticity or by at
+#: least SCALP_STRUCTURE_MIN_DE. Choices: skin cut off from the centre by the strands of
+#: a close-up is the same skin (on 500 synthetic photos: ≤ 4.3 ΔE*ab, and ≤ 0.01 in
+#: chromaticity unless dark, where chromaticity is unsteady); walls differed by ≥ 5.5
+#: ΔE*ab and ≥ 0.023. 5 is about two just-noticeable differences (Mahy et al. 1994 [4]);
+#: 0.02 is below the 0.03 between neighbouring Monk tones (see
+#: SKIN_SPLIT_MIN_CHROMATICITY), and shading changes chromaticity not at all; 20 ΔE*ab
+#: is more lightness than shading of ±40 % gives skin (a wall of skin chromaticity).
+SCALP_STRUCTURE_MIN_DE_ANY = 5.0
 SCALP_STRUCTURE_MIN_CHROMATICITY = 0.02
 SCALP_STRUCTURE_MIN_DE = 20.0
 
@@ -619,11 +625,13 @@ def _structure_evidence(rgb_small, lab_small, texture, centre, border) -> np.nda
     skin_chroma = _chromaticity(srgb_to_linear(np.median(rgb_small[central_skin], axis=0)))
     for piece in np.flatnonzero(keep):
         inside = pieces == piece
-        far = np.linalg.norm(np.median(lab_small[inside], axis=0) - skin_lab) >= SCALP_STRUCTURE_MIN_DE
-        other = np.linalg.norm(
+        distance = float(np.linalg.norm(np.median(lab_small[inside], axis=0) - skin_lab))
+        chroma_distance = float(np.linalg.norm(
             _chromaticity(srgb_to_linear(np.median(rgb_small[inside], axis=0))) - skin_chroma
-        ) >= SCALP_STRUCTURE_MIN_CHROMATICITY
-        keep[piece] = far or other
+        ))
+        keep[piece] = distance >= SCALP_STRUCTURE_MIN_DE_ANY and (
+            distance >= SCALP_STRUCTURE_MIN_DE or chroma_distance >= SCALP_STRUCTURE_MIN_CHROMATICITY
+        )
     return keep[pieces]
 
 
