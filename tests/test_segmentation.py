@@ -435,3 +435,59 @@ def test_pale_crown_inside_saturated_red_hair_is_skin_not_glare():
     crown = photo.skin_mask & photo.scalp_mask
     assert np.count_nonzero(seg.excluded & crown) <= 0.1 * np.count_nonzero(crown)
     assert np.count_nonzero(seg.skin & crown) >= 0.4 * np.count_nonzero(crown)
+
+
+def _head_on_wall(seed, wall_lab, *, size=640, hair_lab=DARK_HAIR_LAB, skin_lab=SKIN_LAB):
+    """A region-scale whole head (as in a 640 px photo): a smooth wall of *wall_lab*, a
+    head disc with a bald crown and a ring of fine (1 px) strands, dense enough to read
+    as a textured region. Returns the image, the head mask and the wall mask."""
+    rng = np.random.default_rng(seed)
+    shape = (size, size)
+    yy, xx = np.mgrid[:size, :size]
+    radius = np.hypot(yy - size / 2, xx - size / 2)
+    head = radius <= 0.34 * size
+    crown = radius <= 0.17 * size
+    low = cv2.resize(rng.normal(0, 1, (8, 8)).astype(np.float32), shape, interpolation=cv2.INTER_CUBIC)
+    wall = np.exp(0.03 * low)[..., None] * _srgb(wall_lab)[None, None, :]
+    skin = _skin_field(rng, shape)
+    if skin_lab != SKIN_LAB:
+        skin = skin * (_srgb(skin_lab) / _srgb(SKIN_LAB))[None, None, :]
+    image = np.where(head[..., None], skin, wall + rng.normal(0, 0.006, (*shape, 3)))
+    strands = np.zeros(shape, np.uint8)
+    for _ in range(4000):
+        r = rng.uniform(0.18, 0.33) * size
+        theta = rng.uniform(0, 2 * np.pi)
+        y0, x0 = size / 2 + r * np.sin(theta), size / 2 + r * np.cos(theta)
+        angle = theta + rng.normal(0, 0.6)
+        length = rng.uniform(6, 20)
+        y1, x1 = y0 + length * np.sin(angle), x0 + length * np.cos(angle)
+        cv2.line(strands, (int(x0), int(y0)), (int(x1), int(y1)), 255, 1, lineType=cv2.LINE_AA)
+    alpha = (strands.astype(np.float32) / 255) * (head & ~crown)
+    image = _paint(image, alpha, hair_lab)
+    return np.clip(image, 0, 1).astype(np.float32), head, ~head
+
+
+@pytest.mark.parametrize(
+    "wall_lab, hair_lab, skin_lab",
+    [
+        (DARK_HAIR_LAB, DARK_HAIR_LAB, SKIN_LAB),  # a dark wall behind dark hair
+        ((78.0, 9.0, 12.0), (78.0, 5.0, 10.0), (64.0, 16.0, 20.0)),  # beige wall, blond hair
+    ],
+)
+def test_region_scale_head_on_a_hair_coloured_wall_is_not_a_close_up(wall_lab, hair_lab, skin_lab):
+    # The wall has the hair's colour, so colour alone finds no background at the border
+    # and the photo used to be taken for a close-up filling the frame: skin was then
+    # measured on the wall. The wall is smooth and cut off from the crown by the hair.
+    image, head, wall = _head_on_wall(3, wall_lab, hair_lab=hair_lab, skin_lab=skin_lab)
+    seg = _segment(image)
+    assert np.count_nonzero(seg.scalp & wall) <= 0.05 * np.count_nonzero(seg.scalp), "scalp spills onto the wall"
+    assert np.count_nonzero(seg.skin & wall) <= 0.05 * np.count_nonzero(seg.skin), "skin measured on the wall"
+    assert np.count_nonzero(seg.scalp & head) >= 0.9 * np.count_nonzero(head)
+
+
+def test_close_up_of_skin_between_sparse_strands_still_fills_the_frame():
+    # Skin patches at the border cut off from the centre by strands are the same skin:
+    # no background evidence, the whole frame is scalp.
+    image, _ = _scene(5, dark=150, strand_width=3)
+    seg = _segment(image)
+    assert seg.scalp.mean() >= 0.99
