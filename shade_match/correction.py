@@ -2027,9 +2027,10 @@ def _estimate_correction(rgb8: np.ndarray, linear: Callable[[], np.ndarray], thu
         )
     elif estimate.source == "none":
         warnings.append(
-            "Too little bare skin in view to check the light, so a colour cast cannot be "
-            "ruled out: colours are as the camera balanced them. Add a grey card for a "
-            "reliable match."
+            "Could not check the light from the skin in this photo (too little bare skin, "
+            "or skin so near neutral it cannot be told from a grey surface), so a colour "
+            "cast cannot be ruled out: colours are as the camera balanced them. Add a grey "
+            "card for a reliable match."
         )
     confidence = float(
         np.clip(

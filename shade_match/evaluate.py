@@ -438,7 +438,7 @@ def format_table(summary: dict) -> str:
             f"{_fmt(s['cast_warned_mild']['rate'], '{:.0%}')}; analysis s/photo {_fmt(s['seconds_median'], '{:.3f}')}"
         )
         lines.append(
-            f"    light not checkable (too little bare skin; warned 'cannot be ruled out'): "
+            f"    light not checkable (no usable skin colour; warned 'cannot be ruled out'): "
             f"{_fmt(s['light_unchecked_all']['rate'], '{:.0%}')} of photos, "
             f"{_fmt(s['light_unchecked_strong']['rate'], '{:.0%}')} of strong casts"
         )
