@@ -243,6 +243,21 @@ def test_regions_follow_the_canonical_rotation():
         np.testing.assert_array_equal(seg_rotated.hair, np.rot90(seg.hair, turns))
 
 
+def _ring_strands(rng, side, count, *, radii, angle_sd, lengths, thickness) -> np.ndarray:
+    """A (side, side) uint8 image of *count* anti-aliased straight strands rooted at radii
+    (fractions of *side*) around the centre, pointing outwards ± *angle_sd* radians."""
+    strands = np.zeros((side, side), np.uint8)
+    for _ in range(count):
+        r = rng.uniform(*radii) * side
+        theta = rng.uniform(0, 2 * np.pi)
+        x0, y0 = side / 2 + r * np.cos(theta), side / 2 + r * np.sin(theta)
+        angle = theta + rng.normal(0, angle_sd)
+        length = rng.uniform(*lengths)
+        x1, y1 = x0 + length * np.cos(angle), y0 + length * np.sin(angle)
+        cv2.line(strands, (int(x0), int(y0)), (int(x1), int(y1)), 255, thickness, cv2.LINE_AA)
+    return strands
+
+
 def _region_head(seed=0, size=640, hair=True):
     """A whole head at region scale: a disc of skin with a textured hair ring of
     sub-pixel strands (drawn at 4× and area-averaged), on a plain background."""
@@ -255,15 +270,8 @@ def _region_head(seed=0, size=640, hair=True):
     head = radius <= 0.36 * big
     image[head] = _srgb(SKIN_LAB)
     ring = head & (radius >= 0.2 * big)
-    coverage = np.zeros((big, big), np.uint8)
     if hair:
-        for _ in range(9000):
-            r = rng.uniform(0.2, 0.36) * big
-            theta = rng.uniform(0, 2 * np.pi)
-            x0, y0 = big / 2 + r * np.cos(theta), big / 2 + r * np.sin(theta)
-            angle = theta + rng.normal(0, 0.4)
-            length = rng.uniform(20, 60)
-            cv2.line(coverage, (int(x0), int(y0)), (int(x0 + length * np.cos(angle)), int(y0 + length * np.sin(angle))), 255, 3, cv2.LINE_AA)
+        coverage = _ring_strands(rng, big, 9000, radii=(0.2, 0.36), angle_sd=0.4, lengths=(20, 60), thickness=3)
         alpha = (coverage.astype(np.float32) / 255.0) * ring
         image = _paint(image, alpha, DARK_HAIR_LAB)
     small = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
@@ -453,15 +461,7 @@ def _head_on_wall(seed, wall_lab, *, size=640, hair_lab=DARK_HAIR_LAB, skin_lab=
     if skin_lab != SKIN_LAB:
         skin = skin * (_srgb(skin_lab) / _srgb(SKIN_LAB))[None, None, :]
     image = np.where(head[..., None], skin, wall + rng.normal(0, 0.006, (*shape, 3)))
-    strands = np.zeros(shape, np.uint8)
-    for _ in range(4000):
-        r = rng.uniform(0.18, 0.33) * size
-        theta = rng.uniform(0, 2 * np.pi)
-        y0, x0 = size / 2 + r * np.sin(theta), size / 2 + r * np.cos(theta)
-        angle = theta + rng.normal(0, 0.6)
-        length = rng.uniform(6, 20)
-        y1, x1 = y0 + length * np.sin(angle), x0 + length * np.cos(angle)
-        cv2.line(strands, (int(x0), int(y0)), (int(x1), int(y1)), 255, 1, lineType=cv2.LINE_AA)
+    strands = _ring_strands(rng, size, 4000, radii=(0.18, 0.33), angle_sd=0.6, lengths=(6, 20), thickness=1)
     alpha = (strands.astype(np.float32) / 255) * (head & ~crown)
     image = _paint(image, alpha, hair_lab)
     return np.clip(image, 0, 1).astype(np.float32), head, ~head
