@@ -791,9 +791,12 @@ _SMOOTH_MIN_FRACTION = 0.05
 #: seed 0 and seed 1000): P ≥ 1/3 70 %/14 %, 64 %/14 %; P ≥ 0.2 77 %/20 %, 75 %/24 %;
 #: P ≥ 0.1 88 %/38 %, 82 %/46 %. Lowering the prior weight of "balanced" instead (0.3)
 #: buys no better trade-off (P ≥ 1/3: 77 %/22 %, 75 %/25 %) and would also change
-#: which corrections are applied. The ≥ 90 % recall of issue 3 is out of reach of this
-#: evidence at any false-warning rate below ≈ 50 %: skin alone pins the light only to
-#: a ≈ 60–80 mired interval (see :func:`estimate_illuminant`).
+#: which corrections are applied. From the estimate alone, the ≥ 90 % recall of issue
+#: 3 is out of reach at any false-warning rate below ≈ 50 %: skin alone pins the light
+#: only to a ≈ 60–80 mired interval (see :func:`estimate_illuminant`). Photos whose
+#: light cannot be checked at all (source "none" or "shades-of-grey") are warned that a
+#: cast "cannot be ruled out" as well; with them, recall on strong casts is 90 % in
+#: ``python -m shade_match.evaluate --n 200`` (seed 0), which prints that share apart.
 _POSSIBLE_CAST_PROBABILITY = 0.2
 #: When a colour cast is warned about, confidence loses ``_CAST_DOUBT_PENALTY`` ×
 #: P(strong cast) and is at most ``_CAST_WARNED_CONFIDENCE``
