@@ -581,3 +581,13 @@ def test_auto_on_a_photo_with_nothing_usable_says_a_cast_cannot_be_ruled_out():
     assert result.details["source"] == "none"
     assert any("Could not check the light" in w and "colour cast cannot be ruled out" in w for w in result.warnings)
     assert result.confidence <= 0.6
+
+
+def test_fair_skin_in_neutral_light_is_used_to_check_the_light():
+    # Very fair skin (Monk 2–3) is nearly neutral: outside the middle of the frame such
+    # pixels are kept out as possible walls, but the head fills the middle.
+    rgb8 = render(None, skin_lab=(88.0, 3.0, 14.0), seed=3)
+    result = correct_colours(rgb8, "auto")
+    assert result.details["source"].startswith("skin-locus"), result.details["source"]
+    assert not any("cannot be ruled out" in w for w in result.warnings)
+    assert not result.details["correction_applied"]
