@@ -805,7 +805,7 @@ _SMOOTH_MIN_FRACTION = 0.05
 #: 3 is out of reach at any false-warning rate below ≈ 50 %: skin alone pins the light
 #: only to a ≈ 60–80 mired interval (see :func:`estimate_illuminant`). Photos whose
 #: light cannot be checked at all (source "none" or "shades-of-grey") are warned that a
-#: cast "cannot be ruled out" as well; with them, recall on strong casts is 90 % in
+#: cast "cannot be ruled out" as well; with them, recall on strong casts is 89 % in
 #: ``python -m shade_match.evaluate --n 200`` (seed 0), which prints that share apart.
 _POSSIBLE_CAST_PROBABILITY = 0.2
 #: When a colour cast is warned about, confidence loses ``_CAST_DOUBT_PENALTY`` ×
