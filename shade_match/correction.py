@@ -553,6 +553,7 @@ def _neutral_distance_plane() -> np.ndarray:
 #: reads as a strong cool cast. A design choice, measured: without it 44 of 50
 #: dataset photos were warned about a (cool) cast.
 _NEAR_NEUTRAL_DISTANCE = 0.08
+_NEAR_NEUTRAL_MIRED = (1e6 / 9000, 1e6 / 5000)
 #: ...except inside a central disc of this radius (a fraction of the short side): the
 #: head fills the middle of a scalp photo, and near-neutral pixels there are fair skin
 #: (or white hair) far more often than a wall. The disc stays clear of the border band
@@ -563,7 +564,6 @@ _NEAR_NEUTRAL_DISTANCE = 0.08
 #: casts 86|82 / 86|82 / 85|82 / 85|83 / 85|82 %, skin error unchanged; 50 real
 #: (camera-balanced) photos warned 56 / 56 / 48 / 48 / 42 %, corrected 14 % at every radius.
 _HEAD_CENTRE_FRACTION = 0.4
-_NEAR_NEUTRAL_MIRED = (1e6 / 9000, 1e6 / 5000)
 
 
 @functools.lru_cache(maxsize=1)
