@@ -223,31 +223,34 @@ def _subsample(pixels: np.ndarray, limit: int) -> np.ndarray:
     return pixels[(np.arange(limit) * step).astype(np.int64)]
 
 
-def _robust_centre(pixels_rgb: np.ndarray, pixels_lab: np.ndarray):
-    median = np.median(pixels_lab, axis=0)
-    spread = MAD_TO_SIGMA * np.median(np.abs(pixels_lab - median), axis=0)
+def _inliers(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inliers of CIELAB pixels ``lab`` (rounds, n, 3), per round: within INLIER_RADIUS
+    robust standard deviations (MAD about the median, floored at SPREAD_FLOOR) of the
+    median, or the nearer half when fewer than a tenth (≥ 10) are. Returns the inlier
+    mask (rounds, n) and the per-channel spread (rounds, 3)."""
+    median = np.median(lab, axis=1, keepdims=True)
+    spread = MAD_TO_SIGMA * np.median(np.abs(lab - median), axis=1, keepdims=True)
     scale = np.maximum(spread, SPREAD_FLOOR)
-    distance = np.sqrt((((pixels_lab - median) / scale) ** 2).sum(axis=1))
+    distance = np.sqrt((((lab - median) / scale) ** 2).sum(axis=2))  # (rounds, n)
     inliers = distance <= INLIER_RADIUS
-    if np.count_nonzero(inliers) < max(10, len(pixels_lab) // 10):
-        inliers = distance <= np.quantile(distance, 0.5)
+    too_few = inliers.sum(axis=1) < max(10, lab.shape[1] // 10)
+    if too_few.any():
+        halves = np.quantile(distance[too_few], 0.5, axis=1, keepdims=True)
+        inliers[too_few] = distance[too_few] <= halves
+    return inliers, spread[:, 0, :]
+
+
+def _robust_centre(pixels_rgb: np.ndarray, pixels_lab: np.ndarray):
+    inliers, spread = _inliers(pixels_lab[None])
+    inliers, spread = inliers[0], spread[0]
     linear = colour.srgb_to_linear(pixels_rgb[inliers].astype(np.float64))
     return linear.mean(axis=0), inliers, spread
 
 
 def _robust_centres_batch(linear: np.ndarray, lab: np.ndarray, picks: np.ndarray) -> np.ndarray:
-    """:func:`_robust_centre` of every resample ``picks[k]`` at once (same rules, same
-    numbers as the loop): linear-light means of the inliers, shape (rounds, 3)."""
-    resampled = lab[picks]  # (rounds, n, 3)
-    median = np.median(resampled, axis=1, keepdims=True)
-    spread = MAD_TO_SIGMA * np.median(np.abs(resampled - median), axis=1, keepdims=True)
-    scale = np.maximum(spread, SPREAD_FLOOR)
-    distance = np.sqrt((((resampled - median) / scale) ** 2).sum(axis=2))  # (rounds, n)
-    inliers = distance <= INLIER_RADIUS
-    too_few = inliers.sum(axis=1) < max(10, picks.shape[1] // 10)
-    if too_few.any():
-        halves = np.quantile(distance[too_few], 0.5, axis=1, keepdims=True)
-        inliers[too_few] = distance[too_few] <= halves
+    """:func:`_robust_centre` of every resample ``picks[k]`` at once (the same
+    :func:`_inliers`): linear-light means of the inliers, shape (rounds, 3)."""
+    inliers, _ = _inliers(lab[picks])
     weights = inliers.astype(np.float64)
     return np.einsum("kn,knc->kc", weights, linear[picks]) / weights.sum(axis=1, keepdims=True)
 
