@@ -1213,6 +1213,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     excluded = (clipped | glare) & scalp & ~reference
 
     # 6. Hair: seeds, then pixels of a hair colour that are textured or near seeds.
+    gap = max(1, round(SKIN_HAIR_GAP_PX * max(height, width) / 1000))  # px kept between hair and skin
     usable = scalp & ~excluded
     dark_seed &= usable
     light_seed &= usable
@@ -1229,7 +1230,6 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
         candidates_mask = usable & ~seeds & (
             (seed_density >= REGION_SEED_DENSITY_MIN) | ~smooth | very_dark
         )
-        gap = max(1, round(SKIN_HAIR_GAP_PX * max(height, width) / 1000))
         away_from_seeds = usable & ~cv2.dilate(seeds.astype(np.uint8), _disc(2 * gap + 1)).astype(bool)
         centres = _initial_centres(lab, away_from_seeds, dark_seed, light_seed)
         if candidates_mask.any() and "skin" in centres and len(centres) > 1:
@@ -1311,7 +1311,6 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     usable &= ~shadow
 
     # 7. Skin.
-    gap = max(1, round(SKIN_HAIR_GAP_PX * max(height, width) / 1000))
     near_hair_edge = cv2.dilate(hair.astype(np.uint8), _disc(2 * gap + 1)).astype(bool)
     dense = _upsample_float(_pooled(hair, small_shape), shape) >= DENSE_HAIR_DENSITY
     skin = usable & ~near_hair_edge & ~dense & ~hair
