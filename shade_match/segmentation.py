@@ -268,6 +268,25 @@ REGION_HAIR_DISTANCE_RATIO = 0.6
 #: blotches; 0.03 is about the chromaticity step between neighbouring Monk tones at
 #: equal lightness, while shading changes chromaticity not at all.
 SKIN_SPLIT_MIN_SHARE = 0.1
+#: When the hair and skin masks come out as one material (their median colours closer
+#: than CLASS_MIN_SEPARATION, see _second_material), the other material is looked for
+#: among the scalp pixels left out of both masks; it must cover at least this share of
+#: the scalp. A choice: 3 % is a region (the skin seen between dense hair, a sparse
+#: strand zone), not the strand edges, specks and glints a 1 % band would hold.
+SECOND_MATERIAL_MIN_FRACTION = 0.03
+#: ... and its refined colour must lie this far (ΔE*ab) from the common one. A choice:
+#: CLASS_MIN_SEPARATION with half of it again as a margin, so that a shade of the same
+#: material (skin in a shadowed band, a blotch) does not rebuild the masks.
+SECOND_MATERIAL_SEPARATION = 1.5 * CLASS_MIN_SEPARATION
+#: ... and its pixels must clump: around the median one of them, at least this share
+#: of a window of SECOND_MATERIAL_WINDOW_FRACTION of the long side is the same
+#: material. Scattered specks (glints, noise, bright pores beside black hair on dark
+#: skin) are not a material. A choice, read off the rendered photos of
+#: shade_match.evaluate (seed 0): the skin seen between dense hair scored 0.46–1.0
+#: (one at 0.31), the specks that misled the rebuild 0.08–0.41 (three at 0.53–0.85);
+#: checked on the disjoint seed 1000 (closing note of issue 3).
+SECOND_MATERIAL_MIN_CLUSTERING = 0.45
+SECOND_MATERIAL_WINDOW_FRACTION = 0.01
 SKIN_SPLIT_MIN_CHROMATICITY = 0.03
 #: Lloyd iterations and pixel budget of the class-centre refinement (speed choices;
 #: the centres settle in 3–5 iterations on the dataset photos, and 10 000 pixels give
@@ -914,6 +933,53 @@ def _unresolved_hair(lab, rgb, skin, hair) -> np.ndarray:
     return out.reshape(skin.shape)
 
 
+def _second_material(lab, usable, hair, skin, dark_seed, light_seed):
+    """Hair and skin masks rebuilt when both came out as one material, else None.
+
+    Two ways the masks collapse onto one colour: dense hair is smooth to the line
+    detectors at the pooling scale and becomes the "skin" (the real skin, seen only
+    between the hairs, is then left in the band around the hair or excluded as
+    "glare"); or, on a sparse scalp, the "hair" class settles on skin-coloured pixels
+    and the strands stay in the band around them. Either way the hair and skin masks
+    have the same median colour (within :data:`CLASS_MIN_SEPARATION`: hair that close
+    to the skin cannot be told from it), and the scalp pixels outside both masks hold
+    a second material: at least :data:`SECOND_MATERIAL_MIN_FRACTION` of the scalp
+    farther than CLASS_MIN_SEPARATION from the common colour, in clumps
+    (:data:`SECOND_MATERIAL_MIN_CLUSTERING`), not scattered specks. The two colours are
+    refined by k-means over the usable scalp and must end
+    :data:`SECOND_MATERIAL_SEPARATION` apart. Which one is hair follows from the line
+    detectors: dark lines in the majority mean the hair is the darker material (light
+    lines, the lighter one), since a line detector finds strands darker (lighter) than
+    what lies between them. Each usable pixel clearly nearer one colour
+    (REGION_HAIR_DISTANCE_RATIO) joins that mask.
+    """
+    common = np.median(_sample(lab, hair | skin), axis=0)
+    if np.linalg.norm(np.median(_sample(lab, hair), axis=0) - np.median(_sample(lab, skin), axis=0)) >= CLASS_MIN_SEPARATION:
+        return None
+    rest = usable & ~hair & ~skin
+    far = rest.copy()
+    far[rest] = np.linalg.norm(lab[rest] - common, axis=1) >= CLASS_MIN_SEPARATION
+    if np.count_nonzero(far) < max(MIN_HAIR_SEED_PX, SECOND_MATERIAL_MIN_FRACTION * np.count_nonzero(usable)):
+        return None
+    window = max(3, 2 * round(SECOND_MATERIAL_WINDOW_FRACTION * max(far.shape)) + 1)
+    clustering = cv2.blur(far.astype(np.float32), (window, window))
+    if float(np.median(clustering[far])) < SECOND_MATERIAL_MIN_CLUSTERING:
+        return None  # scattered specks (glints, noise, pores), not a material
+    centres = _refine_centres(
+        _sample(lab, usable, REFINE_MAX_PIXELS),
+        {"common": common, "other": np.median(_sample(lab, far), axis=0)},
+    )
+    if np.linalg.norm(centres["common"] - centres["other"]) < SECOND_MATERIAL_SEPARATION:
+        return None
+    darker, lighter = sorted(centres.values(), key=lambda c: c[0])
+    dark_hair = np.count_nonzero(dark_seed) >= np.count_nonzero(light_seed)
+    hair_centre, skin_centre = (darker, lighter) if dark_hair else (lighter, darker)
+    to_hair = np.sum((lab - hair_centre) ** 2, axis=2)
+    to_skin = np.sum((lab - skin_centre) ** 2, axis=2)
+    ratio2 = REGION_HAIR_DISTANCE_RATIO**2
+    return usable & (to_hair <= ratio2 * to_skin), usable & (to_skin <= ratio2 * to_hair)
+
+
 def _refine_centres(lab_pixels: np.ndarray, centres: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A few Lloyd (k-means) iterations from the seed-based class centres.
 
@@ -1334,6 +1400,12 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
         if unresolved.any():
             hair |= unresolved
             skin &= ~cv2.dilate(hair.astype(np.uint8), _disc(2 * gap + 1)).astype(bool)
+    skin_between_hair = False
+    if hair.any() and np.count_nonzero(skin) >= 50:
+        rebuilt = _second_material(lab, usable, hair, skin, dark_seed, light_seed)
+        if rebuilt is not None:
+            hair, skin = rebuilt
+            skin_between_hair = True
 
     # Overrides.
     if hair_region is not None:
@@ -1356,6 +1428,11 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
         skin = skin_in_box if np.count_nonzero(skin_in_box) >= 50 else box_usable
 
     warnings = []
+    if skin_between_hair and skin_region is None:
+        warnings.append(
+            "Hair and skin were hard to tell apart: the skin was measured between dense hair. "
+            "Check the skin tone on a bald area, or mark one (--skin-region, or \"Measure skin here\" in the app)."
+        )
     if scalp_px:
         glare_share = np.count_nonzero(glare & scalp) / scalp_px
         shadow_share = np.count_nonzero(shadow & scalp) / scalp_px

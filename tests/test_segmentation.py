@@ -491,3 +491,25 @@ def test_close_up_of_skin_between_sparse_strands_still_fills_the_frame():
     image, _ = _scene(5, dark=150, strand_width=3)
     seg = _segment(image)
     assert seg.scalp.mean() >= 0.99
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_dense_hair_is_not_taken_for_the_skin_between_it(seed):
+    """Dense brown stubble (80 % coverage, a rendered close-up of known colour) is smooth
+    to the line detectors and became the "skin", while the real skin, seen only between
+    the hairs, was left out of both masks: hair and skin came out the same colour (skin
+    ΔE00 26–28 on these three scenes before the fix). The second material must be found
+    and taken as the skin."""
+    from shade_match.analysis import analyze_image
+    from shade_match.synthetic import SceneSpec, render_scalp_photo
+
+    spec = SceneSpec(
+        hair_lab=(40.0, 9.0, 11.0), skin_lab=(67.0, 14.5, 19.5), grey_fraction=0.0, hair_density=0.86,
+        strand_width_px=7.8, strand_length_px=37.0, scale="strand", cct_kelvin=6504.0,
+        white_balanced=True, exposure=1.0, shading=0.2, glare=0.0, noise_sigma=2.0, jpeg_quality=80,
+        background=False, scar=False, reference="none", size=(640, 480), seed=seed, grey_lab=(80.0, 0.5, 6.0),
+    )  # fmt: skip
+    photo = render_scalp_photo(spec)
+    analysis = analyze_image(photo.rgb)
+    assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 4.0
+    assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 3.0
