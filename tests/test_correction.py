@@ -591,3 +591,22 @@ def test_fair_skin_in_neutral_light_is_used_to_check_the_light():
     assert result.details["source"].startswith("skin-locus"), result.details["source"]
     assert not any("cannot be ruled out" in w for w in result.warnings)
     assert not result.details["correction_applied"]
+
+
+def test_the_skin_is_the_cluster_in_the_middle_not_the_larger_background():
+    # A whole-head photo: the head (22 % of the frame) in the middle of a larger tan
+    # wall (Lab 65, 15, 40: skin-coloured under a ≈ 4000 K light). The largest
+    # plausible cluster is the wall; taken for skin it reads as a strong warm cast.
+    rng = np.random.default_rng(5)
+    height, width = 600, 800
+    scene = np.ones((height, width, 3)) * srgb_to_linear(skin_srgb((65.0, 15.0, 40.0)))
+    head = np.zeros((height, width), np.uint8)
+    cv2.ellipse(head, (400, 300), (200, 170), 0, 0, 360, 1, -1)
+    scene[head > 0] = srgb_to_linear(skin_srgb())
+    noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
+    rgb8 = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+    result = correct_colours(rgb8, "auto")
+    assert result.details["source"].startswith("skin-locus")
+    assert not result.details["correction_applied"]
+    assert abs(result.details["posterior_cast_mired"]) < 20, result.details
+    assert not any("colour cast" in w for w in result.warnings), result.warnings
