@@ -396,6 +396,23 @@ def test_a_highlight_pins_a_moderate_cast_that_skin_alone_leaves_open():
     assert not any("colour cast" in w for w in neutral.warnings)
 
 
+def test_a_highlight_somewhat_off_the_light_still_counts():
+    # On rendered photos a highlight's excess lies a median 0.17 (log-chroma) from the
+    # true light (the body under it is only estimated); a glare 15 % greener than the
+    # 4500 K light is such a highlight and must still make D65 improbable
+    rng = np.random.default_rng(3)
+    scene = np.ones((600, 800, 3)) * srgb_to_linear(skin_srgb())
+    blob = np.zeros((600, 800), np.float32)
+    cv2.ellipse(blob, (300, 250), (40, 25), 30, 0, 360, 1.0, -1)
+    blob = cv2.GaussianBlur(blob, (0, 0), 6)
+    scene = (scene + 0.15 * blob[..., None] * np.array([1.0, 1.15, 1.0])) * cast_gains(4500.0) * 0.8
+    rgb8 = np.clip(np.rint(linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)), 0, 255).astype(np.uint8)
+    estimate = estimate_illuminant(rgb8)
+    assert estimate.source == "skin-locus+highlight"
+    assert estimate.balanced_probability < 0.15, estimate
+    assert abs(estimate.cast_mired - (1e6 / 4500 - 1e6 / 6504)) < 15, estimate
+
+
 def test_skin_between_dark_hairs_is_not_a_highlight():
     # bright skin gaps between dark hair blobs are compact bright regions, but their
     # excess over the surroundings has the skin's colour, not a light's
@@ -591,3 +608,22 @@ def test_fair_skin_in_neutral_light_is_used_to_check_the_light():
     assert result.details["source"].startswith("skin-locus"), result.details["source"]
     assert not any("cannot be ruled out" in w for w in result.warnings)
     assert not result.details["correction_applied"]
+
+
+def test_the_skin_is_the_cluster_in_the_middle_not_the_larger_background():
+    # A whole-head photo: the head (22 % of the frame) in the middle of a larger tan
+    # wall (Lab 65, 15, 40: skin-coloured under a ≈ 4000 K light). The largest
+    # plausible cluster is the wall; taken for skin it reads as a strong warm cast.
+    rng = np.random.default_rng(5)
+    height, width = 600, 800
+    scene = np.ones((height, width, 3)) * srgb_to_linear(skin_srgb((65.0, 15.0, 40.0)))
+    head = np.zeros((height, width), np.uint8)
+    cv2.ellipse(head, (400, 300), (200, 170), 0, 0, 360, 1, -1)
+    scene[head > 0] = srgb_to_linear(skin_srgb())
+    noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
+    rgb8 = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+    result = correct_colours(rgb8, "auto")
+    assert result.details["source"].startswith("skin-locus")
+    assert not result.details["correction_applied"]
+    assert abs(result.details["posterior_cast_mired"]) < 20, result.details
+    assert not any("colour cast" in w for w in result.warnings), result.warnings
