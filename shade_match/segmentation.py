@@ -414,10 +414,15 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return ~outside
 
 
-def _elongated_components(mask: np.ndarray) -> np.ndarray:
-    """Keep the connected components of *mask* that look like strands (see constants)."""
+def _elongated_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the connected components of *mask* that look like strands (see constants).
+
+    Returns ``(strands, areas)``: the kept pixels and the pixel count of each kept
+    component (the 8-connected components of *strands* are exactly those, so
+    :func:`_largest_component_share` of *strands* is ``areas.max() / areas.sum()``).
+    """
     if not mask.any():
-        return mask
+        return mask, np.zeros(0, np.int64)
     window, (labels, stats) = _components_in_bounds(mask, with_stats=True)
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
@@ -426,7 +431,7 @@ def _elongated_components(mask: np.ndarray) -> np.ndarray:
         | (extent >= STRAND_NETWORK_FRACTION * max(mask.shape))
     )
     keep[0] = False
-    return _paint(mask.shape, window, np.take(keep, labels))
+    return _paint(mask.shape, window, np.take(keep, labels)), stats[keep, cv2.CC_STAT_AREA].astype(np.int64)
 
 
 def _components_in_bounds(mask: np.ndarray, *, with_stats: bool):
@@ -535,12 +540,17 @@ def _check_inputs(rgb, lab, reference_mask):
 # --------------------------------------------------------------------------------------
 
 
-def _line_contrast(lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dark- and light-line contrast (L* units) of *lightness*, max over scales.
+#: 8-bit codes per L* unit of the lightness image the line detectors work on.
+_CODES_PER_L = 2.55
 
-    Returns arrays at the shape of *lightness*.
+
+def _line_contrast(lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dark- and light-line contrast of *lightness*, max over scales, in 8-bit codes
+    (:data:`_CODES_PER_L` per L* unit; :func:`_contrast_l` converts).
+
+    Returns uint8 arrays at the shape of *lightness*.
     """
-    l8 = np.clip(lightness * 2.55 + 0.5, 0, 255).astype(np.uint8)
+    l8 = np.clip(lightness * _CODES_PER_L + 0.5, 0, 255).astype(np.uint8)
     dark = np.zeros_like(l8)
     light = np.zeros_like(l8)
     for diameter in LINE_DISCS_FULL:
@@ -559,7 +569,19 @@ def _line_contrast(lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         size = (width, height)
         np.maximum(dark, cv2.resize(dark_half, size, interpolation=cv2.INTER_LINEAR), out=dark)
         np.maximum(light, cv2.resize(light_half, size, interpolation=cv2.INTER_LINEAR), out=light)
-    return dark.astype(np.float32) / 2.55, light.astype(np.float32) / 2.55
+    return dark, light
+
+
+def _contrast_l(codes: np.ndarray) -> np.ndarray:
+    """Line contrast codes (from :func:`_line_contrast`) in L* units, float32."""
+    return codes.astype(np.float32) / _CODES_PER_L
+
+
+def _contrast_at_least(codes: np.ndarray, contrast_l: float) -> np.ndarray:
+    """``_contrast_l(codes) >= contrast_l``, compared on the codes: the conversion is
+    monotonic, so this is ``codes >=`` the smallest code that reaches *contrast_l*."""
+    reaches = np.flatnonzero(_contrast_l(np.arange(256, dtype=np.uint8)) >= contrast_l)
+    return codes >= reaches[0] if len(reaches) else np.zeros(codes.shape, dtype=bool)
 
 
 def _centre_disc(shape, fraction: float) -> np.ndarray:
@@ -742,16 +764,25 @@ def _pooled(mask: np.ndarray, small_shape) -> np.ndarray:
     return cv2.GaussianBlur(small, (0, 0), TEXTURE_SIGMA_SMALL_PX)
 
 
-def _largest_component_share(mask: np.ndarray) -> float:
-    """Share of *mask*'s pixels in its largest 8-connected component (0 if empty)."""
-    if not mask.any():
+def _largest_component_share(mask: np.ndarray, superset_areas: np.ndarray | None = None) -> float:
+    """Share of *mask*'s pixels in its largest 8-connected component (0 if empty).
+
+    *superset_areas*, optional: the pixel counts of the 8-connected components of a
+    mask that contains *mask* (from :func:`_elongated_components`). When *mask* holds
+    as many pixels as they do, it is that mask, and its components are not labelled
+    again (a saving of ~5 ms per 1000 px photo; same result).
+    """
+    count = int(np.count_nonzero(mask))
+    if count == 0:
         return 0.0
+    if superset_areas is not None and int(superset_areas.sum()) == count:
+        return float(superset_areas.max() / count)
     _, (labels, _) = _components_in_bounds(mask, with_stats=False)
     areas = np.bincount(labels.ravel())[1:]
     return float(areas.max() / areas.sum())
 
 
-def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed):
+def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed, dark_areas=None, light_areas=None):
     """Drop the line pixels that are skin seen *between* strands of the other polarity.
 
     Between dense dark strands the skin gaps are light lines, and between dense white
@@ -761,6 +792,9 @@ def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed):
     otherwise the dark seeds are the hair. The seeds of the skin polarity are kept only
     where they differ clearly from the skin they mostly are: white strands among dark
     ones (salt-and-pepper), or dark strands among white ones.
+
+    *dark_areas*, *light_areas* (optional): component areas of the seed masks before the
+    scalp cut them (see :func:`_largest_component_share`).
     """
     scalp_px = max(1, int(np.count_nonzero(scalp)))
     dark_px = int(np.count_nonzero(dark_seed))
@@ -773,8 +807,8 @@ def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed):
     dark_chroma = float(np.hypot(dark_lab[1], dark_lab[2]))
     # Geometry first: dense strands form one connected network, and the skin between
     # them falls apart into islands.
-    dark_network = _largest_component_share(dark_seed)
-    light_network = _largest_component_share(light_seed)
+    dark_network = _largest_component_share(dark_seed, dark_areas)
+    light_network = _largest_component_share(light_seed, light_areas)
     if abs(dark_network - light_network) >= POLARITY_NETWORK_MARGIN:
         light_is_hair = light_network > dark_network
     else:
@@ -1161,9 +1195,9 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     # 1–2. Line detectors and strand seeds (at ≤ LINE_DETECTOR_SIDE).
     lightness_det, det_factor = _resize_to_side(lightness, LINE_DETECTOR_SIDE)
     dark_contrast, light_contrast = _line_contrast(lightness_det)
-    dark_seed_det = _elongated_components(dark_contrast >= DARK_LINE_MIN_CONTRAST)
-    light_seed_det = _elongated_components(light_contrast >= LIGHT_LINE_MIN_CONTRAST)
-    line_energy_det = np.maximum(dark_contrast, light_contrast)
+    dark_seed_det, dark_areas = _elongated_components(_contrast_at_least(dark_contrast, DARK_LINE_MIN_CONTRAST))
+    light_seed_det, light_areas = _elongated_components(_contrast_at_least(light_contrast, LIGHT_LINE_MIN_CONTRAST))
+    line_energy_det = _contrast_l(cv2.max(dark_contrast, light_contrast))
 
     # 3. Texture energy at ≤ SCALP_MASK_SIDE.
     lab_small, small_factor = _resize_to_side(lab, SCALP_MASK_SIDE)
@@ -1183,7 +1217,9 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     light_seed_all = _upsample_mask(light_seed_det, shape) if det_factor < 1 else light_seed_det
     dark_seed = dark_seed_all & scalp
     light_seed = light_seed_all & scalp
-    dark_seed, light_seed = _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed)
+    if det_factor < 1:  # the upsampled seeds are not the labelled components
+        dark_areas = light_areas = None
+    dark_seed, light_seed = _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed, dark_areas, light_areas)
 
     # 5. Excluded (first pass): clipped and glare, relative to the smooth skin's median.
     below_high = float(np.nextafter(np.float32(CLIPPED_HIGH), np.float32(0)))
