@@ -802,7 +802,7 @@ def _largest_component_share(mask: np.ndarray, superset_areas: np.ndarray | None
     return float(areas.max() / areas.sum())
 
 
-def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed, dark_areas=None, light_areas=None):
+def _resolve_polarity(lab, lightness, chroma, scalp, dark_seed, light_seed, dark_areas=None, light_areas=None):
     """Drop the line pixels that are skin seen *between* strands of the other polarity.
 
     Between dense dark strands the skin gaps are light lines, and between dense white
@@ -813,8 +813,9 @@ def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed, dark_areas=None
     where they differ clearly from the skin they mostly are: white strands among dark
     ones (salt-and-pepper), or dark strands among white ones.
 
-    *dark_areas*, *light_areas* (optional): component areas of the seed masks before the
-    scalp cut them (see :func:`_largest_component_share`).
+    *lightness* and *chroma* are L* and C* of *lab* as contiguous planes. *dark_areas*,
+    *light_areas* (optional): component areas of the seed masks before the scalp cut
+    them (see :func:`_largest_component_share`).
     """
     scalp_px = max(1, int(np.count_nonzero(scalp)))
     dark_px = int(np.count_nonzero(dark_seed))
@@ -839,22 +840,21 @@ def _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed, dark_areas=None
         light_is_hair = light_is_grey and dark_chroma >= light_chroma + POLARITY_CHROMA_MARGIN
     if light_is_hair:
         # White/grey hair on darker skin: dark "lines" are skin, unless far darker.
-        keep_dark = dark_seed & (lab[..., 0] <= dark_lab[0] - DARK_LINE_MIN_CONTRAST - 4.0)
+        keep_dark = dark_seed & (lightness <= dark_lab[0] - DARK_LINE_MIN_CONTRAST - 4.0)
         return keep_dark, light_seed
     # Darker hair on lighter skin: light "lines" are skin, unless grey/white. The skin's
     # colour is that of the light lines that do not look grey/white (when grey strands
     # are many, they would otherwise make the light lines' median grey itself).
-    light_lightness = lab[..., 0]
-    grey_like = light_seed & (chroma < GREY_HAIR_MAX_CHROMA) & (light_lightness > GREY_HAIR_MIN_L)
+    grey_like = light_seed & (chroma < GREY_HAIR_MAX_CHROMA) & (lightness > GREY_HAIR_MIN_L)
     skin_like = light_seed & ~grey_like
     skin_ref = np.median(_sample(lab, skin_like), axis=0) if np.count_nonzero(skin_like) >= 50 else light_lab
     skin_chroma = float(np.hypot(skin_ref[1], skin_ref[2]))
     keep_light = (
         grey_like
-        & (light_lightness >= skin_ref[0] + LIGHT_LINE_MIN_CONTRAST)
+        & (lightness >= skin_ref[0] + LIGHT_LINE_MIN_CONTRAST)
         & (
             (chroma <= 0.5 * skin_chroma)
-            | (light_lightness >= skin_ref[0] + GREY_ABOVE_SKIN_L_CLEAR)
+            | (lightness >= skin_ref[0] + GREY_ABOVE_SKIN_L_CLEAR)
         )
     )
     return dark_seed, keep_light
@@ -994,7 +994,7 @@ def _refine_centres(lab_pixels: np.ndarray, centres: dict[str, np.ndarray]) -> d
     return {n: current[k] for k, n in enumerate(names)}
 
 
-def _initial_centres(lab, away_from_seeds, dark_seed, light_seed) -> dict[str, np.ndarray]:
+def _initial_centres(lab, lightness, away_from_seeds, dark_seed, light_seed) -> dict[str, np.ndarray]:
     """Starting CIELAB centres of the skin and hair classes.
 
     The main hair class is the polarity with more seeds. By what a line detector finds,
@@ -1003,7 +1003,8 @@ def _initial_centres(lab, away_from_seeds, dark_seed, light_seed) -> dict[str, n
     of the main hair colour by SKIN_INIT_MARGIN_L — unresolved hair (a large smooth dark
     region of black hair) would otherwise pull it. The other polarity is a class of its
     own only when it holds SECONDARY_MIN_SHARE of the seeds or looks grey/white; else
-    its few seeds are glints or skin wedges between strands.
+    its few seeds are glints or skin wedges between strands. *lightness* is L* of *lab*
+    as a contiguous plane (sampling a strided view of it would copy the whole plane).
     """
     dark_px, light_px = int(np.count_nonzero(dark_seed)), int(np.count_nonzero(light_seed))
     main, other = ("dark", "light") if dark_px >= light_px else ("light", "dark")
@@ -1014,7 +1015,7 @@ def _initial_centres(lab, away_from_seeds, dark_seed, light_seed) -> dict[str, n
     # between darker specks (pores, freckles) on a bald scalp, not hair. (Grey/white
     # hair is exempt: it is not chromatic; dark lines are exempt: at region scale the
     # pixels off the lines are mostly unresolved hair of the same colour.)
-    area_l = float(np.median(_sample(lab[..., 0], away_from_seeds)))
+    area_l = float(np.median(_sample(lightness, away_from_seeds)))
     main_grey = np.hypot(main_lab[1], main_lab[2]) < GREY_HAIR_MAX_CHROMA
     if main == "light" and not main_grey and main_lab[0] < area_l + MAIN_CLASS_MIN_OFFSET_L:
         skin_pixels = _sample(lab, away_from_seeds)
@@ -1031,7 +1032,6 @@ def _initial_centres(lab, away_from_seeds, dark_seed, light_seed) -> dict[str, n
         other_count = light_px if other == "light" else dark_px
         if other_count >= SECONDARY_MIN_SHARE * (dark_px + light_px) or other_grey:
             centres[other] = other_lab
-    lightness = lab[..., 0]
     if main == "dark":
         skin_side = away_from_seeds & (lightness >= main_lab[0] + SKIN_INIT_MARGIN_L)
     else:
@@ -1239,7 +1239,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     light_seed = light_seed_all & scalp
     if det_factor < 1:  # the upsampled seeds are not the labelled components
         dark_areas = light_areas = None
-    dark_seed, light_seed = _resolve_polarity(lab, chroma, scalp, dark_seed, light_seed, dark_areas, light_areas)
+    dark_seed, light_seed = _resolve_polarity(lab, lightness, chroma, scalp, dark_seed, light_seed, dark_areas, light_areas)
 
     # 5. Excluded (first pass): clipped and glare, relative to the smooth skin's median.
     below_high = float(np.nextafter(np.float32(CLIPPED_HIGH), np.float32(0)))
@@ -1287,7 +1287,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
             (seed_density >= REGION_SEED_DENSITY_MIN) | ~smooth | very_dark
         )
         away_from_seeds = usable & ~cv2.dilate(seeds.astype(np.uint8), _disc(2 * gap + 1)).astype(bool)
-        centres = _initial_centres(lab, away_from_seeds, dark_seed, light_seed)
+        centres = _initial_centres(lab, lightness, away_from_seeds, dark_seed, light_seed)
         if candidates_mask.any() and "skin" in centres and len(centres) > 1:
             centres = _refine_centres(_sample(lab, usable, REFINE_MAX_PIXELS), centres)
             # A "hair" class whose colour is the skin's (glints on skin, skin between
