@@ -381,13 +381,22 @@ def _disc(diameter: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
 
 
+def _shape_at_side(shape, side: int) -> tuple[int, int]:
+    """(height, width) of an image of *shape* after :func:`_resize_to_side`."""
+    height, width = shape[:2]
+    factor = side / max(height, width)
+    if factor >= 1.0:
+        return height, width
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
 def _resize_to_side(image: np.ndarray, side: int, interpolation=cv2.INTER_AREA):
     height, width = image.shape[:2]
     factor = side / max(height, width)
     if factor >= 1.0:
         return image, 1.0
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    return cv2.resize(image, size, interpolation=interpolation), factor
+    small_height, small_width = _shape_at_side(image.shape, side)
+    return cv2.resize(image, (small_width, small_height), interpolation=interpolation), factor
 
 
 def _upsample_mask(mask_small: np.ndarray, shape) -> np.ndarray:
@@ -778,10 +787,20 @@ def _sample(values: np.ndarray, mask: np.ndarray, limit: int = MEDIAN_MAX_PIXELS
     return np.take(flat, index, axis=0)
 
 
-def _pooled(mask: np.ndarray, small_shape) -> np.ndarray:
-    """Local density of *mask* (0–1) at *small_shape*, Gaussian pooling window."""
-    small = cv2.resize(mask.astype(np.float32), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA)
-    return cv2.GaussianBlur(small, (0, 0), TEXTURE_SIGMA_SMALL_PX)
+def _area_share(mask: np.ndarray, small_shape) -> np.ndarray:
+    """Share of *mask* (0–1) in each cell of *small_shape* (area resize, float32).
+
+    ``share > 0.5`` is ``cv2.resize(mask as uint8, INTER_AREA) > 0``: OpenCV sums the
+    same weights in float for both types and rounds the 8-bit result half to even
+    (checked equal on 300 random masks at this module's sizes)."""
+    return cv2.resize(mask.astype(np.float32), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def _pooled(mask: np.ndarray, small_shape, share: np.ndarray | None = None) -> np.ndarray:
+    """Local density of *mask* (0–1) at *small_shape*, Gaussian pooling window
+    (*share*: its :func:`_area_share`, when already computed)."""
+    share = _area_share(mask, small_shape) if share is None else share
+    return cv2.GaussianBlur(share, (0, 0), TEXTURE_SIGMA_SMALL_PX)
 
 
 def _largest_component_share(mask: np.ndarray, superset_areas: np.ndarray | None = None) -> float:
@@ -1234,8 +1253,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     line_energy_det = _contrast_l(cv2.max(dark_contrast, light_contrast))
 
     # 3. Texture energy at ≤ SCALP_MASK_SIDE.
-    lab_small, small_factor = _resize_to_side(lab, SCALP_MASK_SIDE)
-    small_shape = lab_small.shape[:2]
+    small_shape = _shape_at_side(shape, SCALP_MASK_SIDE)
     energy_small = cv2.resize(line_energy_det, (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA)
     texture_small = cv2.GaussianBlur(energy_small, (0, 0), TEXTURE_SIGMA_SMALL_PX)
     reference_small = cv2.resize(reference.astype(np.uint8), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
@@ -1382,7 +1400,8 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
 
     # 7. Skin.
     near_hair_edge = cv2.dilate(hair.astype(np.uint8), _disc(2 * gap + 1)).astype(bool)
-    dense = _upsample_float(_pooled(hair, small_shape), shape) >= DENSE_HAIR_DENSITY
+    hair_share_small = _area_share(hair, small_shape)
+    dense = _upsample_float(_pooled(hair, small_shape, hair_share_small), shape) >= DENSE_HAIR_DENSITY
     skin = usable & ~near_hair_edge & ~dense & ~hair
     if hair.any():
         # Inside a hair region the pixels between detected strands are mostly hair and
@@ -1393,7 +1412,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
             skin = skin_outside
     if hair.any() and skin.any():
         radius_small = NEAR_HAIR_FRACTION * min(small_shape)
-        hair_small = cv2.resize(hair.astype(np.uint8), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA) > 0
+        hair_small = hair_share_small > 0.5  # cells more than half hair (hair is unchanged since)
         distance_small = cv2.distanceTransform((~hair_small).astype(np.uint8), cv2.DIST_L2, 3)
         near = _upsample_float(distance_small, shape) <= radius_small
         skin_near = skin & near
