@@ -687,7 +687,9 @@ def image_to_lab_fast(rgb: ArrayLike) -> NDArray[np.float32]:
         # fraction of np.clip's copy; it ignores NaN, which clipping keeps anyway).
         rgb_f = array.astype(np.float32, copy=False)
         if rgb_f.size:
-            low, high, _, _ = cv2.minMaxLoc(rgb_f.reshape(-1, rgb_f.shape[-1]))
+            # One image row per matrix row: OpenCV is slow on (n, 3) matrices.
+            rows = rgb_f.shape[0] if rgb_f.ndim == 3 else 1
+            low, high, _, _ = cv2.minMaxLoc(rgb_f.reshape(rows, -1))
             if low < 0.0 or high > 1.0:
                 rgb_f = np.clip(rgb_f, 0.0, 1.0)
     else:
