@@ -682,7 +682,16 @@ def image_to_lab_fast(rgb: ArrayLike) -> NDArray[np.float32]:
     elif array.dtype == np.uint16:
         rgb_f = array.astype(np.float32) * np.float32(1.0 / 65535.0)
     elif array.dtype.kind == "f":
-        rgb_f = np.clip(array, 0.0, 1.0).astype(np.float32, copy=False)  # no second copy
+        # Clipping commutes with rounding to float32 (0 and 1 are exact), and it is
+        # skipped when every value is already inside (OpenCV's min/max pass costs a
+        # fraction of np.clip's copy; it ignores NaN, which clipping keeps anyway).
+        rgb_f = array.astype(np.float32, copy=False)
+        if rgb_f.size:
+            # One image row per matrix row: OpenCV is slow on (n, 3) matrices.
+            rows = rgb_f.shape[0] if rgb_f.ndim == 3 else 1
+            low, high, _, _ = cv2.minMaxLoc(rgb_f.reshape(rows, -1))
+            if low < 0.0 or high > 1.0:
+                rgb_f = np.clip(rgb_f, 0.0, 1.0)
     else:
         raise InputError(
             f"image: expected dtype uint8, uint16 or float in [0, 1]; received {array.dtype}"
