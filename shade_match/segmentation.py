@@ -45,6 +45,9 @@ scaled back (speed).
 8. **Skin.** Scalp pixels that are not hair, not excluded, not next to hair and not
    inside a hair region; preferably those within a band around the hair, because
    illumination varies over the dome and SMP pigment sits next to the remaining hair.
+   When the hair and skin masks come out as one colour (dense hair smooth enough to be
+   taken for skin), a clumped second material left out of both is the skin or the hair
+   by line polarity (:func:`_second_material`), and a warning says so.
 
 Known limits (seen on the dataset photos): the face, ears, beard and neck folds are
 part of the "head" and can be taken as skin or hair; on top-down photos whose hair is
