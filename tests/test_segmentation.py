@@ -499,7 +499,7 @@ def test_dense_hair_is_not_taken_for_the_skin_between_it(seed):
     to the line detectors and became the "skin", while the real skin, seen only between
     the hairs, was left out of both masks: hair and skin came out the same colour (skin
     ΔE00 26–28 on these three scenes before the fix). The second material must be found
-    and taken as the skin."""
+    and taken as the skin, and the practitioner told to check it."""
     from shade_match.analysis import analyze_image
     from shade_match.synthetic import SceneSpec, render_scalp_photo
 
@@ -513,3 +513,4 @@ def test_dense_hair_is_not_taken_for_the_skin_between_it(seed):
     analysis = analyze_image(photo.rgb)
     assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 4.0
     assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 3.0
+    assert any("hard to tell apart" in warning for warning in analysis.warnings), analysis.warnings
