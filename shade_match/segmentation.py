@@ -1046,6 +1046,20 @@ def _unresolved_hair(lab, rgb, skin, hair) -> np.ndarray:
     return out.reshape(skin.shape)
 
 
+def _distance_maps(lab: np.ndarray):
+    """A function of a CIELAB centre giving every pixel's squared distance to it
+    (float32 image): |p − c|² = |p|² − 2 p·c + |c|², |p|² computed once, then one
+    affine transform per centre."""
+    lab_norm2 = cv2.transform(cv2.multiply(lab, lab), np.ones((1, 3), np.float32))
+
+    def squared_distance(centre):
+        c = np.asarray(centre, np.float64)
+        affine = np.array([[-2 * c[0], -2 * c[1], -2 * c[2], float(c @ c)]], np.float32)
+        return cv2.add(lab_norm2, cv2.transform(lab, affine))
+
+    return squared_distance
+
+
 def _second_material(lab, usable, hair, skin, dark_seed, light_seed):
     """Hair and skin masks rebuilt when both came out as one material, else None.
 
@@ -1066,9 +1080,9 @@ def _second_material(lab, usable, hair, skin, dark_seed, light_seed):
     what lies between them. Each usable pixel clearly nearer one colour
     (REGION_HAIR_DISTANCE_RATIO) joins that mask.
     """
-    common = np.median(_sample(lab, hair | skin), axis=0)
     if np.linalg.norm(np.median(_sample(lab, hair), axis=0) - np.median(_sample(lab, skin), axis=0)) >= CLASS_MIN_SEPARATION:
-        return None
+        return None  # two materials (every photo with hair and skin apart stops here)
+    common = np.median(_sample(lab, hair | skin), axis=0)
     rest = usable & ~hair & ~skin
     far = rest.copy()
     far[rest] = np.linalg.norm(lab[rest] - common, axis=1) >= CLASS_MIN_SEPARATION
@@ -1087,8 +1101,8 @@ def _second_material(lab, usable, hair, skin, dark_seed, light_seed):
     darker, lighter = sorted(centres.values(), key=lambda c: c[0])
     dark_hair = np.count_nonzero(dark_seed) >= np.count_nonzero(light_seed)
     hair_centre, skin_centre = (darker, lighter) if dark_hair else (lighter, darker)
-    to_hair = np.sum((lab - hair_centre) ** 2, axis=2)
-    to_skin = np.sum((lab - skin_centre) ** 2, axis=2)
+    squared_distance = _distance_maps(lab)
+    to_hair, to_skin = squared_distance(hair_centre), squared_distance(skin_centre)
     ratio2 = REGION_HAIR_DISTANCE_RATIO**2
     return usable & (to_hair <= ratio2 * to_skin), usable & (to_skin <= ratio2 * to_hair)
 
@@ -1422,14 +1436,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
             # Seeds and candidates alike are hair when their colour is nearest a hair
             # class: skin wedges between crossing strands and strand edges are not.
             classify = candidates_mask | seeds
-            # |p − c|² = |p|² − 2 p·c + |c|²: one affine transform per centre.
-            lab_norm2 = cv2.transform(cv2.multiply(lab, lab), np.ones((1, 3), np.float32))
-
-            def squared_distance(centre):
-                c = np.asarray(centre, np.float64)
-                affine = np.array([[-2 * c[0], -2 * c[1], -2 * c[2], float(c @ c)]], np.float32)
-                return cv2.add(lab_norm2, cv2.transform(lab, affine))
-
+            squared_distance = _distance_maps(lab)
             to_skin = squared_distance(centres["skin"])
             to_hair = None
             for name, centre in centres.items():
