@@ -90,7 +90,7 @@ def _median_seconds(function, runs: int) -> float:
 #: (``colour.`` names are looked up on the ``colour`` module that analysis imported).
 _STEPS = {
     "decode": ("_load",),
-    "correction": ("correct_colours",),
+    "correction": ("correct_colours", "refine_light_with_skin"),
     "lab": ("colour.image_to_lab_fast",),
     "segmentation": ("segment",),
     "estimation": ("estimate_hair", "estimate_skin"),

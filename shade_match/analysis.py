@@ -2,7 +2,8 @@
 
 The steps are wired here and only here::
 
-    load_image → correct_colours → segment → estimate (hair, skin) → classify → match
+    load_image → correct_colours → segment → refine_light_with_skin → estimate (hair, skin)
+    → classify → match
 
 The CLI, batch mode and the Streamlit app all call :func:`analyze_image` (plain numbers)
 or :func:`inspect_image` (the same numbers plus the images and masks behind them, for
@@ -19,7 +20,7 @@ from typing import BinaryIO, Sequence
 import numpy as np
 
 from . import colour, scales
-from .correction import CorrectionResult, correct_colours, CORRECTION_METHODS
+from .correction import CorrectionResult, correct_colours, refine_light_with_skin, CORRECTION_METHODS
 from .errors import AnalysisError, SettingsError, UnsupportedImageError
 from .estimation import ToneEstimate, estimate_hair, estimate_skin
 from .io import LoadedImage, load_image, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE
@@ -245,6 +246,11 @@ def inspect_image(
         hair_region=_scale_rect(settings.hair_region, scale, rgb8.shape),
         skin_region=_scale_rect(settings.skin_region, scale, rgb8.shape),
     )
+    # Without a reference in frame, the light is estimated again from the skin the
+    # segmentation found (a better sample than the estimate's own guess on a
+    # thumbnail); the masks stay, the tones are measured in the new colours.
+    correction = refine_light_with_skin(correction, rgb8, seg.skin)
+    corrected = correction.rgb
 
     warnings: list[str] = list(loaded.notes) + list(correction.warnings) + list(seg.warnings)
     hair_est = estimate_hair(corrected, seg)

@@ -124,3 +124,20 @@ def test_hair_and_skin_that_read_alike_are_flagged_and_trusted_less():
     assert flagged and "ΔE00" in flagged[0]
     assert not any("read almost alike" in w for w in clear.warnings)
     assert low.skin.confidence < clear.skin.confidence
+
+
+def test_without_a_reference_the_light_is_estimated_again_from_the_segmented_skin():
+    """The analysis re-estimates a no-reference light from the skin mask it found
+    (shade_match.correction.refine_light_with_skin) and measures the tones in the
+    colours of that estimate; a photo with a grey card keeps the card's correction."""
+    from shade_match.correction import correct_colours, refine_light_with_skin
+
+    photo = render_scalp_photo(random_spec(3, condition="cast-no-reference"))
+    inspection = inspect_image(photo.rgb)
+    expected = refine_light_with_skin(correct_colours(inspection.rgb, "auto"), inspection.rgb, inspection.segmentation.skin)
+    assert inspection.correction.details["skin_source"] == "segmentation"
+    assert inspection.analysis.correction.details == expected.details
+    np.testing.assert_array_equal(inspection.corrected, expected.rgb)
+    carded = inspect_image(render_scalp_photo(random_spec(3, condition="cast-grey-card")).rgb)
+    assert carded.correction.method == "grey-card"
+    assert "skin_source" not in carded.correction.details

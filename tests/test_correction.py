@@ -555,6 +555,13 @@ def test_a_wooden_wall_does_not_drag_a_neutral_photo():
     assert not any("colour cast" in w for w in result.warnings)
 
 
+def _correction_from(rgb8, estimate):
+    """The auto correction (apply rule, warnings, confidence) of a given light estimate."""
+    thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
+    evidence = correction._LightEvidence(thumbnail, None)
+    return correction._estimated_correction(rgb8, estimate, evidence, skin_source="thumbnail")
+
+
 def test_possible_cast_is_warned_and_lowers_confidence():
     # force an estimate with P(strong cast) above the threshold but no correction applied
     rgb8 = render(None, seed=7)
@@ -563,20 +570,14 @@ def test_possible_cast_is_warned_and_lowers_confidence():
         source="skin-locus", evidence_fraction=0.8, balanced_probability=0.55,
         mired_sigma=30.0, strong_cast_probability=0.4,
     )  # fmt: skip
-    original = correction.estimate_illuminant
-    correction.estimate_illuminant = lambda *a, **k: estimate
-    try:
-        thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
-        result = correction._estimate_correction(rgb8, lambda: correction._linear_image(rgb8), thumbnail)
-    finally:
-        correction.estimate_illuminant = original
+    result = _correction_from(rgb8, estimate)
     assert not result.details["correction_applied"]
     assert any("Possible colour cast" in w for w in result.warnings), result.warnings
     assert result.confidence <= correction._CAST_WARNED_CONFIDENCE
 
 
 @pytest.mark.parametrize(("p_strong", "warned"), [(0.25, True), (0.15, False)])
-def test_possible_cast_threshold_is_one_in_five(monkeypatch, p_strong, warned):
+def test_possible_cast_threshold_is_one_in_five(p_strong, warned):
     # P(strong cast) between 0.2 and 1/3: the evidence cannot rule out a strong cast,
     # so it is warned about (a miss costs 4× a needless warning); below 0.2 it is not
     rgb8 = render(None, seed=7)
@@ -585,9 +586,7 @@ def test_possible_cast_threshold_is_one_in_five(monkeypatch, p_strong, warned):
         source="skin-locus", evidence_fraction=0.8, balanced_probability=0.75,
         mired_sigma=30.0, strong_cast_probability=p_strong,
     )  # fmt: skip
-    monkeypatch.setattr(correction, "estimate_illuminant", lambda *a, **k: estimate)
-    thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
-    result = correction._estimate_correction(rgb8, lambda: correction._linear_image(rgb8), thumbnail)
+    result = _correction_from(rgb8, estimate)
     assert not result.details["correction_applied"]
     assert any("Possible colour cast" in w for w in result.warnings) == warned, result.warnings
 
@@ -627,3 +626,85 @@ def test_the_skin_is_the_cluster_in_the_middle_not_the_larger_background():
     assert not result.details["correction_applied"]
     assert abs(result.details["posterior_cast_mired"]) < 20, result.details
     assert not any("colour cast" in w for w in result.warnings), result.warnings
+
+
+# --- the light estimated again from the segmentation's skin -------------------------
+
+
+def _dense_brown_hair_scene(cct_k: float = 3000.0):
+    """Skin with a dense brown-hair region (Lab 38, 10, 16: a dark skin colour under
+    D65) filling the middle, under *cct_k*; returns the image and the skin mask."""
+    rng = np.random.default_rng(3)
+    height, width = 600, 800
+    scene = np.ones((height, width, 3)) * srgb_to_linear(skin_srgb())
+    hair = np.zeros((height, width), np.uint8)
+    cv2.ellipse(hair, (400, 300), (260, 200), 0, 0, 360, 1, -1)
+    scene[hair > 0] = srgb_to_linear(skin_srgb((38.0, 10.0, 16.0)))
+    scene = scene * cast_gains(cct_k)
+    noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
+    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8), hair == 0
+
+
+def test_the_light_is_estimated_again_from_the_segmentation_skin():
+    # The thumbnail estimate has to guess which colour is skin, and the brown middle
+    # pulls it 30 mired short of the light; the skin mask gives the skin itself.
+    rgb8, skin = _dense_brown_hair_scene(3000.0)
+    true_mired = 1e6 / 3000.0 - 1e6 / 6504.0
+    first = correct_colours(rgb8, "auto")
+    refined = correction.refine_light_with_skin(first, rgb8, skin)
+    first_error = abs(first.details["posterior_cast_mired"] - true_mired)
+    refined_error = abs(refined.details["posterior_cast_mired"] - true_mired)
+    assert first.details["skin_source"] == "thumbnail"
+    assert refined.details["skin_source"] == "segmentation"
+    assert first_error > 25, first.details  # the scene does mislead the first estimate
+    assert refined_error < 20 and refined_error < first_error, (first_error, refined_error)
+    assert refined.details["correction_applied"]
+    after = delta_e_srgb(np.median(refined.rgb[skin][::7], axis=0), skin_srgb())
+    before = delta_e_srgb(np.median(first.rgb[skin][::7], axis=0), skin_srgb())
+    assert after < before, (before, after)
+
+
+def test_refining_keeps_a_reference_correction_and_a_too_small_or_unskinlike_mask():
+    rgb8, skin = _dense_brown_hair_scene(3000.0)
+    for method in ("none", "grey-card"):
+        kwargs = {"grey_card": CARD_RECT} if method == "grey-card" else {}
+        scene = render(3000.0, card=True) if method == "grey-card" else rgb8
+        result = correct_colours(scene, method, **kwargs)
+        assert correction.refine_light_with_skin(result, scene, np.ones(scene.shape[:2], bool)) is result
+    first = correct_colours(rgb8, "auto")
+    few = np.zeros_like(skin)
+    few[:10, :10] = True  # 100 px < REFINE_MIN_SKIN_PIXELS
+    assert correction.refine_light_with_skin(first, rgb8, few) is first
+    blue = rgb8.copy()
+    blue[:100, :100] = (40, 60, 200)  # no skin under any light of the grid
+    patch = np.zeros_like(skin)
+    patch[:100, :100] = True
+    first_blue = correct_colours(blue, "auto")
+    assert correction.refine_light_with_skin(first_blue, blue, patch) is first_blue
+    with pytest.raises(SettingsError, match="skin_mask must have the image's shape"):
+        correction.refine_light_with_skin(first, rgb8, skin[:-1])
+
+
+def test_refining_keeps_the_warnings_of_the_steps_before_the_estimate():
+    rgb8, skin = _dense_brown_hair_scene(3000.0)
+    first = correction._with_warnings(correct_colours(rgb8, "auto"), ["A colour chart was detected but not used: x"])
+    refined = correction.refine_light_with_skin(first, rgb8, skin)
+    assert refined is not first
+    assert refined.warnings[0] == "A colour chart was detected but not used: x"
+
+
+def test_gain_table_gives_the_same_values_as_decode_multiply_encode():
+    rng = np.random.default_rng(0)
+    rgb8 = rng.integers(0, 256, (97, 131, 3), dtype=np.uint8)
+    for gains in ([1.0, 1.0, 1.0], [0.62, 1.04, 1.93], [1.4, 0.9, 0.55]):
+        expected = correction._encode_image(correction._apply_gains(correction._linear_image(rgb8), gains))
+        np.testing.assert_array_equal(correction._gain_image(rgb8, gains), expected)
+
+
+def test_median_codes_are_the_median_and_the_same_for_a_rotated_photo():
+    rng = np.random.default_rng(1)
+    rgb8 = rng.integers(0, 256, (120, 90, 3), dtype=np.uint8)
+    mask = rng.random((120, 90)) < 0.3
+    medians = correction._median_codes(rgb8, mask)
+    np.testing.assert_allclose(medians, np.median(rgb8[mask].astype(float), axis=0), atol=0.5)
+    np.testing.assert_allclose(correction._median_codes(np.rot90(rgb8).copy(), np.rot90(mask).copy()), medians)
