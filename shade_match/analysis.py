@@ -249,7 +249,7 @@ def inspect_image(
     # Without a reference in frame, the light is estimated again from the skin the
     # segmentation found (a better sample than the estimate's own guess on a
     # thumbnail); the masks stay, the tones are measured in the new colours.
-    correction = refine_light_with_skin(correction, rgb8, seg.skin)
+    correction = refine_light_with_skin(correction, rgb8, seg.skin, seg.scalp)
     corrected = correction.rgb
 
     warnings: list[str] = list(loaded.notes) + list(correction.warnings) + list(seg.warnings)

@@ -134,7 +134,8 @@ def test_without_a_reference_the_light_is_estimated_again_from_the_segmented_ski
 
     photo = render_scalp_photo(random_spec(3, condition="cast-no-reference"))
     inspection = inspect_image(photo.rgb)
-    expected = refine_light_with_skin(correct_colours(inspection.rgb, "auto"), inspection.rgb, inspection.segmentation.skin)
+    seg = inspection.segmentation
+    expected = refine_light_with_skin(correct_colours(inspection.rgb, "auto"), inspection.rgb, seg.skin, seg.scalp)
     assert inspection.correction.details["skin_source"] == "segmentation"
     assert inspection.analysis.correction.details == expected.details
     np.testing.assert_array_equal(inspection.corrected, expected.rgb)

@@ -708,3 +708,14 @@ def test_median_codes_are_the_median_and_the_same_for_a_rotated_photo():
     medians = correction._median_codes(rgb8, mask)
     np.testing.assert_allclose(medians, np.median(rgb8[mask].astype(float), axis=0), atol=0.5)
     np.testing.assert_allclose(correction._median_codes(np.rot90(rgb8).copy(), np.rot90(mask).copy()), medians)
+
+
+def test_refining_needs_the_skin_to_be_a_fair_share_of_the_scalp():
+    # 1 % of a head of hair is an ear or the neck, not the scalp skin
+    rgb8, skin = _dense_brown_hair_scene(3000.0)
+    first = correct_colours(rgb8, "auto")
+    scalp = np.ones_like(skin)
+    little = np.zeros_like(skin)
+    little[:48, :100] = True  # 4,800 px: 1 % of the 480,000 px scalp
+    assert correction.refine_light_with_skin(first, rgb8, little, scalp) is first
+    assert correction.refine_light_with_skin(first, rgb8, little) is not first  # no scalp: the pixel floor only
