@@ -1,6 +1,11 @@
-"""Accuracy of the no-reference illuminant estimate alone (segmentation-independent).
+"""Accuracy of the no-reference illuminant estimate.
 
-    python benchmarks/illuminant.py [--n 60] [--seeds 0 1000] [--cache DIR] [--real 0]
+    python benchmarks/illuminant.py [--n 60] [--seeds 0 1000] [--cache DIR] [--real 0] [--refined]
+
+By default the first estimate alone (segmentation-independent); with ``--refined`` the
+estimate the analysis uses: the photo corrected by the first estimate is segmented and
+the light estimated again from the segmented skin
+(``correction.refine_light_with_skin``), and the times include that segmentation.
 
 For each seed and for the ``cast-no-reference`` and ``neutral`` conditions it renders
 ``n`` photos with :func:`shade_match.synthetic.random_spec` (seeded exactly as
@@ -46,7 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from skimage.color import deltaE_ciede2000, rgb2lab  # noqa: E402
 
-from shade_match import correction  # noqa: E402
+from shade_match import colour, correction  # noqa: E402
+from shade_match.segmentation import segment  # noqa: E402
 from shade_match.synthetic import (  # noqa: E402
     CONDITIONS,
     D65_CCT_KELVIN,
@@ -102,21 +108,30 @@ def skin_delta_e(rgb01: np.ndarray, mask: np.ndarray, true_lab) -> float | None:
     return float(deltaE_ciede2000(lab, np.asarray(true_lab, float)))
 
 
-def _auto_estimate(rgb8: np.ndarray):
-    """What ``correct_colours(rgb8, "auto")`` runs when no chart or card is in frame
-    (thumbnail shared, linear image decoded on demand), timed as a whole."""
+def _auto_estimate(rgb8: np.ndarray, refined: bool = False):
+    """What ``correct_colours(rgb8, "auto")`` runs when no chart or card is in frame,
+    timed as a whole; with *refined*, also what the analysis runs next: segmentation
+    of the corrected photo and ``refine_light_with_skin`` with its skin mask. Returns
+    the correction and the (skin, scalp) masks (None without *refined*)."""
     thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
-    return correction._estimate_correction(rgb8, lambda: correction._linear_image(rgb8), thumbnail)
+    result = correction._estimate_correction(rgb8, thumbnail)
+    if not refined:
+        return result, None
+    seg = segment(result.rgb, colour.image_to_lab_fast(result.rgb), reference_mask=result.reference_mask)
+    return correction.refine_light_with_skin(result, rgb8, seg.skin, seg.scalp), (seg.skin, seg.scalp)
 
 
 SWEEP_WEIGHTS = (0.5, 0.4, 0.3)
 SWEEP_THRESHOLDS = (1 / 3, 0.25, 0.2, 0.15, 0.1)
 
 
-def sweep_warnings(rgb8: np.ndarray) -> dict:
-    """Warned or not, per (prior weight, threshold) of the sweep."""
+def sweep_warnings(rgb8: np.ndarray, first: correction.CorrectionResult | None = None, masks=None) -> dict:
+    """Warned or not, per (prior weight, threshold) of the sweep. With the first
+    correction and the segmentation's (skin, scalp) masks, from the evidence of the
+    refined estimate when the analysis would refine (else of the first estimate)."""
     thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
-    evidence = correction._evidence_cost(rgb8, thumbnail=thumbnail)
+    refined = None if masks is None else correction._refined_evidence(first, rgb8, *masks)
+    evidence = correction._evidence_cost(rgb8, thumbnail=thumbnail) if refined is None else refined[:3]
     out = {}
     for weight in SWEEP_WEIGHTS:
         estimate = correction._posterior_estimate(*evidence, balanced_weight=weight)
@@ -142,10 +157,10 @@ def sweep_report(seed: int, rows_by_condition: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(record: dict, sweep: bool = False) -> dict:
+def evaluate(record: dict, sweep: bool = False, refined: bool = False) -> dict:
     rgb8 = record["rgb"]
     start = time.perf_counter()
-    result = _auto_estimate(rgb8)
+    result, masks = _auto_estimate(rgb8, refined)
     seconds = time.perf_counter() - start
     cct = float(record["cct_kelvin"])
     true_mired = 1e6 / cct - 1e6 / D65_CCT_KELVIN
@@ -170,7 +185,7 @@ def evaluate(record: dict, sweep: bool = False) -> dict:
         "skin_oracle": oracle,
         "source": result.details["source"],
         "seconds": seconds,
-        "sweep": sweep_warnings(rgb8) if sweep else None,
+        "sweep": (sweep_warnings(rgb8, _auto_estimate(rgb8)[0], masks) if refined else sweep_warnings(rgb8)) if sweep else None,
     }
 
 
@@ -225,14 +240,14 @@ def report(condition: str, seed: int, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def real_photos(n: int) -> str:
+def real_photos(n: int, refined: bool = False) -> str:
     import cv2
 
     paths = sorted(REAL_PHOTOS.glob("*.jpg"))[:n]
     casts, warned, applied = [], [], []
     for path in paths:
         rgb8 = np.ascontiguousarray(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))
-        result = _auto_estimate(rgb8)
+        result, _ = _auto_estimate(rgb8, refined)
         casts.append(result.details["cast_mired"])
         warned.append(any("colour cast" in w.lower() for w in result.warnings))
         applied.append(bool(result.details["correction_applied"]))
@@ -253,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real", type=int, default=0, help="also run on this many real photos")
     parser.add_argument("--worst", type=int, default=0, help="list the worst photos")
     parser.add_argument("--sweep", action="store_true", help="print the warning trade-off")
+    parser.add_argument(
+        "--refined", action="store_true", help="the analysis' estimate: re-estimated from the segmented skin"
+    )
     args = parser.parse_args(argv)
     for seed in args.seeds:
         by_condition = {}
@@ -260,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             by_condition[condition] = rows
             for index in range(args.n):
-                row = evaluate(load_photo(condition, index, seed, args.cache), sweep=args.sweep)
+                row = evaluate(load_photo(condition, index, seed, args.cache), sweep=args.sweep, refined=args.refined)
                 row["index"] = index
                 rows.append(row)
             print(report(condition, seed, rows), flush=True)
@@ -273,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.sweep:
             print(sweep_report(seed, by_condition), flush=True)
     if args.real:
-        print(real_photos(args.real))
+        print(real_photos(args.real, args.refined))
     return 0
 
 

@@ -1618,18 +1618,15 @@ def _evidence(
     *,
     thumbnail: np.ndarray | None = None,
     skin_linear: np.ndarray | None = None,
-    cues: _LightCues | None = None,
 ) -> tuple[np.ndarray, str, float, _LightCues | None]:
     """:func:`_evidence_cost` plus the cues it used.
 
     With *skin_linear* (a skin colour measured elsewhere, linear sRGB) that colour is
-    the skin cue instead of a cluster of the copy; with *cues* as well, those cues are
-    reused and the copy is not searched again. The fraction returned is then 0 (the
-    caller knows how much skin it measured).
+    the skin cue instead of a cluster of the copy, and the other cues are found with
+    it held out. The fraction returned is then 0 (the caller knows how much skin it
+    measured).
     """
     grid = _illuminant_grid()
-    if skin_linear is not None and cues is not None:
-        return (*_combined_cost(_skin_cost(np.asarray(skin_linear, np.float64)), cues), 0.0, cues)
     rgb8 = _check_image(rgb8)
     small = _shrink(rgb8, _ESTIMATE_SIDE)[0] if thumbnail is None else thumbnail
     # In the canonical orientation the estimate is the same for every 90° rotation of
@@ -2155,9 +2152,25 @@ def refine_light_with_skin(
         not the skin the estimate needs); otherwise the new correction, with
         ``details["skin_source"]`` = ``"segmentation"``.
     """
+    refined = _refined_evidence(result, rgb8, skin_mask, scalp_mask)
+    if refined is None:
+        return result
+    cost, source, fraction, cues = refined
+    evidence = result.light_evidence
+    estimate = _posterior_estimate(cost, source, fraction)
+    corrected = _estimated_correction(rgb8, estimate, replace(evidence, cues=cues), skin_source="segmentation")
+    return replace(corrected, warnings=evidence.warnings + corrected.warnings)
+
+
+def _refined_evidence(
+    result: CorrectionResult, rgb8: np.ndarray, skin_mask: np.ndarray, scalp_mask: np.ndarray | None
+) -> tuple[np.ndarray, str, float, _LightCues] | None:
+    """The evidence (as :func:`_evidence`) :func:`refine_light_with_skin` decides from,
+    or None when it keeps *result* (the cases its docstring lists). Also used by
+    ``benchmarks/illuminant.py --refined --sweep``."""
     evidence = result.light_evidence
     if result.method != "auto" or evidence is None:
-        return result
+        return None
     rgb8 = _check_image(rgb8)
     skin_mask = np.asarray(skin_mask, dtype=bool)
     if skin_mask.shape != rgb8.shape[:2]:
@@ -2167,17 +2180,16 @@ def refine_light_with_skin(
     count = int(np.count_nonzero(skin_mask))
     scalp_px = 0 if scalp_mask is None else int(np.count_nonzero(scalp_mask))
     if count < max(REFINE_MIN_SKIN_PIXELS, REFINE_MIN_SKIN_SHARE * scalp_px):
-        return result
+        return None
     skin_linear = colour.srgb_to_linear(_median_codes(rgb8, skin_mask) / 255.0)
     skin_cost = _skin_cost(skin_linear)
     if skin_cost.min() > _SKIN_PLAUSIBLE_COST:
-        return result
-    cost, source, _, cues = _evidence(
-        rgb8, thumbnail=evidence.thumbnail, skin_linear=skin_linear, cues=evidence.cues
-    )
-    estimate = _posterior_estimate(cost, source, count / skin_mask.size)
-    refined = _estimated_correction(rgb8, estimate, replace(evidence, cues=cues), skin_source="segmentation")
-    return replace(refined, warnings=evidence.warnings + refined.warnings)
+        return None
+    fraction = count / skin_mask.size
+    if evidence.cues is not None:
+        return (*_combined_cost(skin_cost, evidence.cues), fraction, evidence.cues)
+    cost, source, _, cues = _evidence(rgb8, thumbnail=evidence.thumbnail, skin_linear=skin_linear)
+    return cost, source, fraction, cues
 
 
 #: The fewest skin pixels :func:`refine_light_with_skin` measures the light from. A
