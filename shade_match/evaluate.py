@@ -127,6 +127,8 @@ class PhotoResult:
     skin_found: bool | None = None
     hair_delta_e: float | None = None
     skin_delta_e: float | None = None
+    skin_delta_l: float | None = None
+    skin_delta_e_at_true_l: float | None = None
     mixing_delta_e: float | None = None
     hair_nearer_skin: bool | None = None
     grey_fraction_error: float | None = None
@@ -220,6 +222,10 @@ def evaluate_photo(condition: str, index: int, seed: int = 0, *, size=None) -> l
                 skin_found=skin is not None,
                 hair_delta_e=_delta_e(hair.lab, photo.true_hair_lab) if hair and has_hair else None,
                 skin_delta_e=_delta_e(skin.lab, photo.true_skin_lab) if skin and has_skin else None,
+                skin_delta_l=float(skin.lab[0] - photo.true_skin_lab[0]) if skin and has_skin else None,
+                skin_delta_e_at_true_l=(
+                    _delta_e((photo.true_skin_lab[0], *skin.lab[1:]), photo.true_skin_lab) if skin and has_skin else None
+                ),
                 grey_fraction_error=(
                     hair.grey_fraction - float(photo.true_grey_fraction or 0.0) if hair and has_hair else None
                 ),
@@ -366,6 +372,8 @@ def summarise(results: Sequence[PhotoResult]) -> dict:
                 for m in sorted({r.correction_method for r in ok if r.correction_method})
             },
             "mixing_delta_e": _stats([r.mixing_delta_e for r in ok if r.mixing_delta_e is not None]),
+            "skin_abs_delta_l": _stats([abs(r.skin_delta_l) for r in ok if r.skin_delta_l is not None]),
+            "skin_delta_e_at_true_l": _stats([r.skin_delta_e_at_true_l for r in ok if r.skin_delta_e_at_true_l is not None]),
             "by_scale": by_scale,
             "hair_by_grey_fraction": by_grey,
             "seconds_median": _stats([r.seconds for r in ok if r.seconds is not None])["median"],
@@ -447,6 +455,11 @@ def format_table(summary: dict) -> str:
         lines.append(
             f"    correction applied: {methods or '–'}; reported hair nearer the true skin "
             f"than the true hair (hair/skin confused): {swapped}"
+        )
+        lines.append(
+            f"    skin lightness vs the rest: |ΔL*| median {_fmt(s['skin_abs_delta_l']['median'])}; "
+            f"ΔE00 with L* set to the truth median {_fmt(s['skin_delta_e_at_true_l']['median'])}, "
+            f"p90 {_fmt(s['skin_delta_e_at_true_l']['p90'])} (the hue and chroma part of the skin error)"
         )
         lines.append(
             f"    |grey fraction error| median {_fmt(s['grey_fraction_abs_error']['median'])}, "
