@@ -81,8 +81,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .colour import srgb_to_linear
-from .errors import SettingsError
+from ..colour import srgb_to_linear
+from ..errors import SettingsError
 
 __all__ = ["Segmentation", "segment"]
 
