@@ -83,6 +83,15 @@ import numpy as np
 
 from ..colour import srgb_to_linear
 from ..errors import SettingsError
+from .geometry import (
+    _centre_disc, _components_in_bounds, _disc, _fill_holes, _paint, _resize_to_side,
+    _rotate_rect, _shape_at_side, _upsample_float, _upsample_mask, canonical_turns,
+    quarter_turns, rect_mask,
+)
+from .geometry import _CV2_TURNS  # noqa: F401 (re-exported)
+from .pixels import _chromaticity, _sample
+from .pixels import MEDIAN_MAX_PIXELS  # noqa: F401 (re-exported)
+
 
 __all__ = ["Segmentation", "segment"]
 
@@ -257,10 +266,7 @@ SKIN_INIT_MARGIN_L = 12.0
 #: of skin between pores from being hair.
 MAIN_CLASS_MIN_OFFSET_L = 4.0
 SECONDARY_MIN_SHARE = 0.2
-#: Medians of class colours use at most this many pixels (an even stride): the standard
-#: error of a median of n normal values is 1.2533 σ/√n, so 20 000 pixels put it within
-#: ~0.01 σ of that of millions, far faster.
-MEDIAN_MAX_PIXELS = 20_000
+
 #: A pixel off the detected lines is hair only when its distance to the nearest hair
 #: centre is at most this fraction of its distance to the skin centre (a choice: 0.6
 #: puts the boundary ~60 % of the way from skin to hair, so skin in shadow stays skin).
@@ -394,57 +400,6 @@ class Segmentation:
         return float(min(1.0, np.count_nonzero(self.hair & self.scalp) / scalp_px))
 
 
-# --------------------------------------------------------------------------------------
-# Small helpers
-# --------------------------------------------------------------------------------------
-
-
-def _disc(diameter: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
-
-
-def _shape_at_side(shape, side: int) -> tuple[int, int]:
-    """(height, width) of an image of *shape* after :func:`_resize_to_side`."""
-    height, width = shape[:2]
-    factor = side / max(height, width)
-    if factor >= 1.0:
-        return height, width
-    return max(1, round(height * factor)), max(1, round(width * factor))
-
-
-def _resize_to_side(image: np.ndarray, side: int, interpolation=cv2.INTER_AREA):
-    height, width = image.shape[:2]
-    factor = side / max(height, width)
-    if factor >= 1.0:
-        return image, 1.0
-    small_height, small_width = _shape_at_side(image.shape, side)
-    return cv2.resize(image, (small_width, small_height), interpolation=interpolation), factor
-
-
-def _upsample_mask(mask_small: np.ndarray, shape) -> np.ndarray:
-    if mask_small.shape == tuple(shape):
-        return mask_small.copy()
-    up = cv2.resize(mask_small.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-    return up >= 0.5
-
-
-def _upsample_float(values_small: np.ndarray, shape) -> np.ndarray:
-    if values_small.shape == tuple(shape):
-        return values_small
-    return cv2.resize(values_small, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Fill the holes of a binary mask (background reached from the border stays)."""
-    inverse = (~mask).astype(np.uint8)
-    count, labels = cv2.connectedComponents(inverse, connectivity=4)
-    if count <= 1:
-        return mask.copy()
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    outside = np.isin(labels, border[border > 0])
-    return ~outside
-
-
 def _elongated_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Keep the connected components of *mask* that look like strands (see constants).
 
@@ -465,33 +420,6 @@ def _elongated_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _paint(mask.shape, window, np.take(keep, labels)), stats[keep, cv2.CC_STAT_AREA].astype(np.int64)
 
 
-def _components_in_bounds(mask: np.ndarray, *, with_stats: bool):
-    """8-connected components of *mask*, labelled inside its bounding box only (the
-    components are the same; the box is often much smaller than the image).
-
-    Returns ``(window, (labels, stats))`` (``stats`` is None without *with_stats*),
-    where *window* = (x, y, w, h) is the box the labels cover.
-    """
-    mask8 = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
-    x, y, w, h = cv2.boundingRect(mask8)
-    crop = mask8[y : y + h, x : x + w]
-    if with_stats:
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-        return (x, y, w, h), (labels, stats)
-    _, labels = cv2.connectedComponents(crop, connectivity=8)
-    return (x, y, w, h), (labels, None)
-
-
-def _paint(shape, window, values: np.ndarray) -> np.ndarray:
-    """A bool image of *shape*: *values* inside *window* = (x, y, w, h), False outside."""
-    x, y, w, h = window
-    if (w, h) == (shape[1], shape[0]):
-        return values
-    out = np.zeros(shape, dtype=bool)
-    out[y : y + h, x : x + w] = values
-    return out
-
-
 def _compact_blobs(mask: np.ndarray, max_area: float) -> np.ndarray:
     """Components of *mask* that are compact (near-disc) blobs no larger than *max_area*."""
     if not mask.any():
@@ -506,27 +434,6 @@ def _compact_blobs(mask: np.ndarray, max_area: float) -> np.ndarray:
     )
     keep[0] = False
     return _paint(mask.shape, window, np.take(keep, labels))
-
-
-def rect_mask(shape, rect, name: str) -> np.ndarray:
-    """A bool mask of ``shape`` that is True inside ``rect`` = (x, y, w, h).
-
-    Raises :class:`SettingsError` naming ``name`` when the rectangle is malformed or
-    outside the image.
-    """
-    try:
-        x, y, w, h = (int(v) for v in rect)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{name} must be four integers x, y, w, h; got {rect!r}") from None
-    height, width = shape
-    if w <= 0 or h <= 0 or x < 0 or y < 0 or x >= width or y >= height:
-        raise SettingsError(
-            f"{name} must lie inside the {width}×{height} image with w, h > 0; "
-            f"got x={x}, y={y}, w={w}, h={h}"
-        )
-    mask = np.zeros(shape, dtype=bool)
-    mask[y : min(height, y + h), x : min(width, x + w)] = True
-    return mask
 
 
 def _with_card_margin(reference: np.ndarray) -> np.ndarray:
@@ -566,9 +473,9 @@ def _check_inputs(rgb, lab, reference_mask):
     )
 
 
-# --------------------------------------------------------------------------------------
-# Steps
-# --------------------------------------------------------------------------------------
+
+
+
 
 
 #: 8-bit codes per L* unit of the lightness image the line detectors work on.
@@ -637,13 +544,6 @@ def _clipped(rgb: np.ndarray) -> np.ndarray:
     if lowest <= float(np.float32(CLIPPED_LOW)):
         clipped |= cv2.inRange(rgb, (-1.0, -1.0, -1.0), (CLIPPED_LOW,) * 3) > 0  # every channel ≤ CLIPPED_LOW
     return clipped
-
-
-def _centre_disc(shape, fraction: float) -> np.ndarray:
-    height, width = shape
-    yy, xx = np.ogrid[:height, :width]
-    radius = fraction * min(height, width)
-    return (yy - (height - 1) / 2) ** 2 + (xx - (width - 1) / 2) ** 2 <= radius**2
 
 
 def _colour_set(lab_pixels: np.ndarray, reach_bins: int, mass: float = 1.0) -> np.ndarray:
@@ -820,19 +720,6 @@ def _scalp_small(rgb_small, reference_small, texture_small=None) -> np.ndarray:
     return _fill_holes(head) & ~reference_small
 
 
-def _sample(values: np.ndarray, mask: np.ndarray, limit: int = MEDIAN_MAX_PIXELS) -> np.ndarray:
-    """The rows of *values* (shape (H, W, ...)) under *mask*, about *limit* of them at
-    most: every k-th image pixel in raster order, k chosen from the mask's count (a
-    median of more pixels is no steadier, and striding the image first avoids listing
-    every masked pixel)."""
-    flat_mask = mask.reshape(-1)
-    count = int(np.count_nonzero(flat_mask))
-    step = max(1, int(np.ceil(count / limit)))
-    index = np.flatnonzero(flat_mask[::step]) * step
-    flat = values.reshape(mask.size, -1) if values.ndim == 3 else values.reshape(-1)
-    return np.take(flat, index, axis=0)
-
-
 def _area_share(mask: np.ndarray, small_shape) -> np.ndarray:
     """Share of *mask* (0–1) in each cell of *small_shape* (area resize, float32).
 
@@ -923,11 +810,6 @@ def _resolve_polarity(lab, lightness, chroma, scalp, dark_seed, light_seed, dark
         )
     )
     return dark_seed, keep_light
-
-
-def _chromaticity(linear: np.ndarray) -> np.ndarray:
-    """rgb chromaticity (r + g + b = 1) of linear RGB rows."""
-    return linear / np.maximum(linear.sum(axis=-1, keepdims=True), 1e-9)
 
 
 def _chromaticity_distance(linear: np.ndarray) -> np.ndarray:
@@ -1285,61 +1167,6 @@ def segment(
         scalp=back(seg.scalp), hair=back(seg.hair), skin=back(seg.skin),
         excluded=back(seg.excluded), reference=reference, warnings=seg.warnings,
     )  # fmt: skip
-
-
-def canonical_turns(lightness: np.ndarray) -> int:
-    """How many counter-clockwise quarter turns (``np.rot90``) put a photo in its
-    canonical orientation: landscape, brighter half on top (*lightness*: any 2-D
-    brightness image, L* or a channel mean).
-
-    Segmenting in that orientation and turning the masks back makes the segmentation
-    exactly equivariant under 90° rotations of the photo (GrabCut's colour models and
-    every strided sample otherwise depend on the raster order). The brighter-half rule
-    is a choice: any rule computed from the content alone would do, and half-image
-    means are steady under re-encoding except for photos whose opposite halves are
-    equally bright.
-    """
-    height, width = lightness.shape
-    top = float(lightness[: height // 2].mean())
-    bottom = float(lightness[height - height // 2 :].mean())
-    left = float(lightness[:, : width // 2].mean())
-    right = float(lightness[:, width - width // 2 :].mean())
-    # After k turns the top half is: k=0 top, k=1 right, k=2 bottom, k=3 left.
-    scores = {0: top - bottom, 1: right - left, 2: bottom - top, 3: left - right}
-    if width > height:
-        candidates = (0, 2)
-    elif height > width:
-        candidates = (1, 3)
-    else:
-        candidates = (0, 1, 2, 3)
-    return max(candidates, key=lambda k: (scores[k], -k))
-
-
-_CV2_TURNS = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
-
-
-def quarter_turns(image: np.ndarray, turns: int) -> np.ndarray:
-    """``np.rot90(image, turns)`` as a contiguous array (OpenCV's rotate: several times
-    faster than NumPy's strided copy at 1000 px). Bool masks stay bool."""
-    turns %= 4
-    if turns == 0:
-        return image
-    if image.dtype == bool:
-        return cv2.rotate(image.view(np.uint8), _CV2_TURNS[turns]).view(bool)
-    return cv2.rotate(image, _CV2_TURNS[turns])
-
-
-def _rotate_rect(rect, turns: int, shape) -> tuple[int, int, int, int] | None:
-    """Rectangle (x, y, w, h) of an image of *shape* after ``np.rot90(image, turns)``."""
-    if rect is None:
-        return None
-    x, y, w, h = (int(v) for v in rect)
-    height, width = shape
-    for _ in range(turns % 4):
-        # One counter-clockwise turn: column x becomes row width−1−x, row y column y.
-        x, y, w, h = y, width - (x + w), h, w
-        height, width = width, height
-    return (x, y, w, h)
 
 
 def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segmentation:
