@@ -84,23 +84,38 @@ import numpy as np
 from ..colour import srgb_to_linear
 from ..errors import SettingsError
 from .geometry import (
-    _centre_disc, _components_in_bounds, _disc, _fill_holes, _paint, _resize_to_side,
-    _rotate_rect, _shape_at_side, _upsample_float, _upsample_mask, canonical_turns,
-    quarter_turns, rect_mask,
+    _disc, _resize_to_side, _rotate_rect, _shape_at_side, _upsample_float, _upsample_mask,
+    canonical_turns, quarter_turns, rect_mask,
 )
-from .geometry import _CV2_TURNS  # noqa: F401 (re-exported)
+from .geometry import (  # noqa: F401 (re-exported)
+    _CV2_TURNS, _centre_disc, _components_in_bounds, _fill_holes, _paint,
+)
 from .pixels import _chromaticity, _sample
 from .pixels import MEDIAN_MAX_PIXELS  # noqa: F401 (re-exported)
 from .lines import (
     DARK_LINE_MIN_CONTRAST, GREY_HAIR_MAX_CHROMA, GREY_HAIR_MIN_L, LIGHT_LINE_MIN_CONTRAST,
-    STRAND_EXTENT_MIN_PX, TEXTURE_HAIR_MIN, TEXTURE_SIGMA_SMALL_PX, _area_share,
-    _contrast_at_least, _contrast_l, _elongated_components, _line_contrast, _pooled,
-    _resolve_polarity,
+    TEXTURE_HAIR_MIN, TEXTURE_SIGMA_SMALL_PX, _area_share, _contrast_at_least, _contrast_l,
+    _elongated_components, _line_contrast, _pooled, _resolve_polarity,
 )
 from .lines import (  # noqa: F401 (re-exported)
     _CODES_PER_L, GREY_ABOVE_SKIN_L_CLEAR, LINE_DISCS_FULL, LINE_DISCS_HALF,
     POLARITY_CHROMA_MARGIN, POLARITY_CONFLICT_FRACTION, POLARITY_NETWORK_MARGIN,
-    STRAND_ELONGATION_MIN, STRAND_NETWORK_FRACTION, _largest_component_share,
+    STRAND_ELONGATION_MIN, STRAND_EXTENT_MIN_PX, STRAND_NETWORK_FRACTION,
+    _largest_component_share,
+)
+from .scalp import SCALP_GRABCUT_SIDE, _scalp_small
+from .scalp import (  # noqa: F401 (re-exported)
+    _LAB_BIN, _LAB_GRID_SHAPE, GRABCUT_RNG_SEED, SCALP_BORDER_FRACTION,
+    SCALP_CENTRE_COLOUR_FRACTION, SCALP_CENTRE_COLOUR_MASS, SCALP_COLOUR_REACH,
+    SCALP_GRABCUT_ITERATIONS, SCALP_MIN_BACKGROUND_FRACTION, SCALP_STEP_MIN_DE,
+    SCALP_STEP_SKIN_RATIO, SCALP_STRUCTURE_MIN_CHROMATICITY, SCALP_STRUCTURE_MIN_DE,
+    SCALP_STRUCTURE_MIN_DE_ANY, SCALP_STRUCTURE_MIN_EXTENT, SCALP_SURE_DISC_FRACTION,
+    _colour_set, _lab_bins, _lab_step, _most_populated, _structure_evidence,
+)
+from .exclusion import GLARE_BLOB_MAX_SCALP_FRACTION, _clipped, _compact_blobs, _dichromatic_glare
+from .exclusion import (  # noqa: F401 (re-exported)
+    CLIPPED_HIGH, CLIPPED_LOW, GLARE_BLOB_MAX_ELONGATION, GLARE_NEUTRAL_EXCESS,
+    GLARE_RING_FRACTION, GLARE_SMOOTH_SHARE, _chromaticity_distance,
 )
 
 
@@ -126,16 +141,6 @@ SEGMENT_MAX_SIDE = 1000
 #: Longest side at which line detectors run (≥ SEGMENT_MAX_SIDE: no extra reduction).
 LINE_DETECTOR_SIDE = 1600
 
-#: GrabCut seeds for the scalp mask (fractions of the short side at SCALP_GRABCUT_SIDE):
-#: a border band that is probably background and a central disc that is surely head.
-#: Choices: photos of a scalp are framed on it, and both seeds are symmetric under 90°
-#: rotations. Three iterations: the cut no longer changes much after that (checked on
-#: the dataset photos) and each costs a few ms at this size.
-SCALP_GRABCUT_SIDE = 128
-SCALP_BORDER_FRACTION = 0.08
-SCALP_SURE_DISC_FRACTION = 0.12
-SCALP_GRABCUT_ITERATIONS = 3
-
 #: Margin around the grey card / chart the correction step found, as a fraction of the
 #: square root of its area. A choice: the ColorChecker's dark frame shows as a ring a
 #: few per cent of the chart's size outside the outline cv2.mcc returns (seen on the
@@ -143,80 +148,15 @@ SCALP_GRABCUT_ITERATIONS = 3
 #: (10 % cost skin pixels next to small cards).
 REFERENCE_MARGIN_FRACTION = 0.06
 
-#: Seed for OpenCV's random generator before GrabCut, so results are repeatable. Any
-#: constant works; it has no meaning beyond determinism.
-GRABCUT_RNG_SEED = 20050101
-#: The head's colours are those of the central disc of this radius (fraction of the
-#: short side); border pixels farther than SCALP_COLOUR_REACH (CIELAB units, a choice:
-#: ~4 JND, more than shading moves skin) from all of them are background evidence, and
-#: less than SCALP_MIN_BACKGROUND_FRACTION of the border being such evidence means the
-#: close-up fills the frame (a choice: 3 % is a thin strip of shirt or wall).
-SCALP_CENTRE_COLOUR_FRACTION = 0.2
-#: ... counting only the most populated colours holding 90 % of the disc (the rest may
-#: be background showing at the disc's edge). A choice.
-SCALP_CENTRE_COLOUR_MASS = 0.9
-SCALP_COLOUR_REACH = 10.0
-SCALP_MIN_BACKGROUND_FRACTION = 0.03
-#: Background evidence from structure, for walls and shirts of the head's colours (where
-#: the colour test above finds none): border pixels that are smooth (texture energy below
-#: TEXTURE_HAIR_MIN, so not hair) and cannot be reached from the central smooth skin
-#: without crossing hair texture or a colour step. A step is a local CIELAB gradient of
-#: at least SCALP_STEP_MIN_DE (half the 3×3 morphological range, ≈ ΔE*ab per pixel) and
-#: at least SCALP_STEP_SKIN_RATIO times the median gradient of the central smooth skin.
-#: Choices: at SCALP_GRABCUT_SIDE shading moves skin by well under 1 per pixel, while
-#: a head outline against a wall of near skin colour (ΔE*ab ≈ 5–7, blurred over 2–3 px)
-#: gives 2–18 along most of its length (measured on synthetic region-scale photos; 2
-#: closes more of the outline than 3 did: 1 photo in 82 with scalp precision < 0.7
-#: instead of 3). The ratio keeps low-contrast hair on dark skin (gradient ≈ 5
-#: everywhere, little line texture) from fragmenting a close-up.
-SCALP_STEP_MIN_DE = 2.0
-SCALP_STEP_SKIN_RATIO = 2.0
-#: ... counting only unreached smooth pieces whose bounding box spans at least this
-#: fraction of the short side. A choice: a wall or shirt behind a head is a band along
-#: the frame, while the skin seen between strands of a close-up comes in small patches.
-SCALP_STRUCTURE_MIN_EXTENT = 0.5
-#: ... and only pieces of another material than the central smooth skin: their median
-#: colour differs from its median by at least SCALP_STRUCTURE_MIN_DE_ANY in CIELAB, and
-#: by at least SCALP_STRUCTURE_MIN_CHROMATICITY in linear rgb chromaticity or by at
-#: least SCALP_STRUCTURE_MIN_DE. Choices: skin cut off from the centre by the strands of
-#: a close-up is the same skin (on 500 synthetic photos: ≤ 4.3 ΔE*ab, and ≤ 0.01 in
-#: chromaticity unless dark, where chromaticity is unsteady); walls differed by ≥ 5.5
-#: ΔE*ab and ≥ 0.023. 5 is about two just-noticeable differences (Mahy et al. 1994 [4]);
-#: 0.02 is below the 0.03 between neighbouring Monk tones (see
-#: SKIN_SPLIT_MIN_CHROMATICITY), and shading changes chromaticity not at all; 20 ΔE*ab
-#: is more lightness than shading of ±40 % gives skin (a wall of skin chromaticity).
-SCALP_STRUCTURE_MIN_DE_ANY = 5.0
-SCALP_STRUCTURE_MIN_CHROMATICITY = 0.02
-SCALP_STRUCTURE_MIN_DE = 20.0
-
-#: A channel at or above this (sRGB-encoded) is clipped: 8-bit code 255. Lower limits
-#: would throw away white hair (L* ≈ 98 is codes ≈ 250).
-CLIPPED_HIGH = 254.5 / 255
-#: All channels at or below this are crushed black: 8-bit code 0–1 carries no colour.
-CLIPPED_LOW = 1.5 / 255
 #: Glare: L* at least this far above the skin's median and chroma below this fraction
 #: of the skin's (dichromatic reflection: highlights add the light's colour and wash
 #: out the body colour; Shafer 1985). Choices, checked on the dataset photos.
 GLARE_L_ABOVE_SKIN = 15.0
 GLARE_CHROMA_FRACTION = 0.6
-#: A glare blob: a compact patch ((extent)² / area ≤ 2; a disc gives 1.27, a strand
-#: ≥ 3) of bright, nearly neutral "hair" no larger than 5 % of the scalp. Choices: a
-#: specular highlight is a blob; white hair is lines, or a region larger than that.
-GLARE_BLOB_MAX_ELONGATION = 2.0
-GLARE_BLOB_MAX_SCALP_FRACTION = 0.05
+
 #: Deep shadow: L* below this fraction of the skin's median, smooth and not hair.
 SHADOW_L_FRACTION = 0.45
-#: Ring around a glare candidate its colour is compared with (fraction of the long
-#: side). A choice: ~1 % reaches the surface beside a highlight, not the next material.
-GLARE_RING_FRACTION = 0.01
-#: ... or its extra light is this close to neutral (rgb chromaticity distance), as a
-#: white-balanced light is, however grey the surround (grey or white hair). A choice:
-#: 0.03 is about the chromaticity of a 20-mired white-balance error.
-GLARE_NEUTRAL_EXCESS = 0.03
-#: A candidate at least this share smooth (texture < TEXTURE_HAIR_MIN) inside a ring
-#: at most 1 − this share smooth is bare skin amid hair, not glare. A choice: two
-#: thirds is a clear majority either way.
-GLARE_SMOOTH_SHARE = 2.0 / 3.0
+
 #: Radius (fraction of the long side) around light strands where bright pixels are
 #: white hair, not glare, and around any strand where textured-or-not pixels of a hair
 #: colour join the hair region. A choice: ~2 % reaches across the gaps of a hair region.
@@ -351,22 +291,6 @@ class Segmentation:
         return float(min(1.0, np.count_nonzero(self.hair & self.scalp) / scalp_px))
 
 
-def _compact_blobs(mask: np.ndarray, max_area: float) -> np.ndarray:
-    """Components of *mask* that are compact (near-disc) blobs no larger than *max_area*."""
-    if not mask.any():
-        return mask
-    window, (labels, stats) = _components_in_bounds(mask, with_stats=True)
-    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
-    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
-    keep = (
-        (extent >= STRAND_EXTENT_MIN_PX)
-        & (extent * extent <= GLARE_BLOB_MAX_ELONGATION * area)
-        & (area <= max_area)
-    )
-    keep[0] = False
-    return _paint(mask.shape, window, np.take(keep, labels))
-
-
 def _with_card_margin(reference: np.ndarray) -> np.ndarray:
     """The reference mask grown by :data:`REFERENCE_MARGIN_FRACTION` of its own size: a
     chart's dark frame and a card's edge are lines and would otherwise become "hair"."""
@@ -402,259 +326,6 @@ def _check_inputs(rgb, lab, reference_mask):
         np.ascontiguousarray(lab, dtype=np.float32),
         reference,
     )
-
-
-def _clipped(rgb: np.ndarray) -> np.ndarray:
-    """Clipped pixels of float32 *rgb*: a channel outside [−1, CLIPPED_HIGH) (at or
-    above CLIPPED_HIGH, or NaN), or every channel at or below CLIPPED_LOW.
-
-    Two whole-image ``inRange`` passes (~1.6 ms each at 1000 px) are skipped when one
-    look at the value range settles them: no channel at or below CLIPPED_LOW means
-    nothing is crushed, and every value in [−1, CLIPPED_HIGH) (``checkRange``, which
-    also fails on NaN) means nothing is clipped high. Same masks either way; OpenCV
-    compares float32 images against float32 bounds in all three calls.
-    """
-    height, width = rgb.shape[:2]
-    rows = rgb.reshape(height, -1)
-    high = float(np.float32(CLIPPED_HIGH))
-    if cv2.checkRange(rows, True, -1.0, high)[0]:
-        clipped = np.zeros((height, width), dtype=bool)
-    else:
-        below_high = float(np.nextafter(np.float32(CLIPPED_HIGH), np.float32(0)))
-        clipped = cv2.inRange(rgb, (-1.0, -1.0, -1.0), (below_high,) * 3) == 0  # a channel outside [−1, CLIPPED_HIGH)
-    lowest = cv2.minMaxLoc(rows)[0]  # NaN ignored: a NaN channel is never ≤ CLIPPED_LOW
-    if lowest <= float(np.float32(CLIPPED_LOW)):
-        clipped |= cv2.inRange(rgb, (-1.0, -1.0, -1.0), (CLIPPED_LOW,) * 3) > 0  # every channel ≤ CLIPPED_LOW
-    return clipped
-
-
-def _colour_set(lab_pixels: np.ndarray, reach_bins: int, mass: float = 1.0) -> np.ndarray:
-    """The CIELAB histogram bins holding *mass* of the pixels (the most populated
-    first; bins of single pixels never count), dilated by *reach_bins* bins (bool grid).
-    """
-    grid = np.zeros(_LAB_GRID_SHAPE, dtype=np.int64)
-    if len(lab_pixels):
-        idx = _lab_bins(lab_pixels)
-        np.add.at(grid, (idx[:, 0], idx[:, 1], idx[:, 2]), 1)
-    occupied = _most_populated(grid.ravel(), mass).reshape(_LAB_GRID_SHAPE) & (grid >= 2)
-    if reach_bins > 0 and occupied.any():
-        size = 2 * reach_bins + 1
-        kernel = np.ones((size, size), np.uint8)
-        # Dilate over (a, b) per L slice, then over L.
-        occupied = np.stack([cv2.dilate(sl.astype(np.uint8), kernel).astype(bool) for sl in occupied])
-        cumulative = occupied.copy()
-        for shift in range(1, reach_bins + 1):
-            cumulative[shift:] |= occupied[:-shift]
-            cumulative[:-shift] |= occupied[shift:]
-        occupied = cumulative
-    return occupied
-
-
-def _most_populated(counts: np.ndarray, mass: float) -> np.ndarray:
-    """Bool mask of the bins that ``np.argsort(counts)[::-1]`` lists before the running
-    total reaches *mass* of all counts (that bin included), for :func:`_colour_set`.
-
-    Only bins of 2 or more counts matter to the caller, so the sort is needed only when
-    the bins tied at the cut-off count (≥ 2) are split by it; otherwise the kept bins
-    follow from the counts alone and the few occupied bins are sorted instead of the
-    whole grid (same result, ~2 ms less per call).
-    """
-    occupied = np.zeros(counts.shape, dtype=bool)
-    if not counts.any():
-        return occupied
-    present = np.sort(counts[counts > 0])[::-1]
-    cumulative = np.cumsum(present)
-    last = int(np.searchsorted(cumulative, mass * cumulative[-1]))  # index of the last bin kept
-    if last >= len(present):
-        return counts > 0
-    cut = present[last]
-    ties_kept = last + 1 - int(np.count_nonzero(present > cut))
-    if cut < 2 or ties_kept == int(np.count_nonzero(present == cut)):
-        return counts >= cut
-    order = np.argsort(counts)[::-1]  # the tie order of the full sort decides
-    occupied[order[: last + 1]] = True
-    return occupied
-
-
-_LAB_BIN = 5.0  # CIELAB units per histogram bin (a choice: ~2 JND)
-_LAB_GRID_SHAPE = (21, 52, 52)  # L 0–100, a and b −130…130
-
-
-def _lab_bins(lab_pixels: np.ndarray) -> np.ndarray:
-    l_bin = np.clip(lab_pixels[:, 0] / _LAB_BIN, 0, _LAB_GRID_SHAPE[0] - 1)
-    a_bin = np.clip((lab_pixels[:, 1] + 130.0) / _LAB_BIN, 0, _LAB_GRID_SHAPE[1] - 1)
-    b_bin = np.clip((lab_pixels[:, 2] + 130.0) / _LAB_BIN, 0, _LAB_GRID_SHAPE[2] - 1)
-    return np.stack([l_bin, a_bin, b_bin], axis=1).astype(np.intp)
-
-
-def _lab_step(lab_small: np.ndarray) -> np.ndarray:
-    """Local colour step (≈ ΔE*ab per pixel): half the 3×3 morphological range of each
-    CIELAB channel, combined as a Euclidean norm. Symmetric under 90° rotations."""
-    kernel = np.ones((3, 3), np.uint8)
-    squared = np.zeros(lab_small.shape[:2], np.float32)
-    for channel in range(3):
-        plane = np.ascontiguousarray(lab_small[..., channel])
-        spread = cv2.dilate(plane, kernel) - cv2.erode(plane, kernel)
-        squared += spread * spread
-    return np.sqrt(squared) / 2
-
-
-def _structure_evidence(rgb_small, lab_small, texture, centre, border) -> np.ndarray:
-    """Border pixels that are smooth but not connected to the central smooth skin (see
-    SCALP_STEP_MIN_DE and SCALP_STRUCTURE_MIN_EXTENT): a wall or shirt of the head's
-    colours, set apart from the dome by its outline or by the hair around it.
-
-    Returns a bool mask of *border*'s shape.
-    """
-    smooth = texture < TEXTURE_HAIR_MIN
-    central_skin = centre & smooth
-    if not central_skin.any():
-        return np.zeros_like(border)
-    step = _lab_step(lab_small)
-    limit = max(SCALP_STEP_MIN_DE, SCALP_STEP_SKIN_RATIO * float(np.median(step[central_skin])))
-    passable = smooth & (step < limit)
-    _, labels = cv2.connectedComponents(passable.astype(np.uint8), connectivity=4)
-    reached = np.unique(labels[central_skin & passable])
-    skin = np.isin(labels, reached[reached > 0])
-    # One pixel of margin: the outline itself belongs to neither side.
-    near_skin = cv2.dilate(skin.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    apart = border & smooth & ~near_skin
-    if not apart.any():
-        return apart
-    _, pieces, stats, _ = cv2.connectedComponentsWithStats(apart.astype(np.uint8), connectivity=8)
-    extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    keep = extent >= SCALP_STRUCTURE_MIN_EXTENT * min(border.shape)
-    keep[0] = False
-    if not keep.any():
-        return np.zeros_like(border)
-    skin_lab = np.median(lab_small[central_skin], axis=0)
-    skin_chroma = _chromaticity(srgb_to_linear(np.median(rgb_small[central_skin], axis=0)))
-    for piece in np.flatnonzero(keep):
-        inside = pieces == piece
-        distance = float(np.linalg.norm(np.median(lab_small[inside], axis=0) - skin_lab))
-        chroma_distance = float(np.linalg.norm(
-            _chromaticity(srgb_to_linear(np.median(rgb_small[inside], axis=0))) - skin_chroma
-        ))
-        keep[piece] = distance >= SCALP_STRUCTURE_MIN_DE_ANY and (
-            distance >= SCALP_STRUCTURE_MIN_DE or chroma_distance >= SCALP_STRUCTURE_MIN_CHROMATICITY
-        )
-    return keep[pieces]
-
-
-def _scalp_small(rgb_small, reference_small, texture_small=None) -> np.ndarray:
-    """The head region at low resolution, by GrabCut [5]_ seeded with a centre prior.
-
-    *texture_small* is the texture energy (L* units, any size; resized here), or None to
-    use colour evidence only.
-
-    1. The colours of a central disc are the head's; border-band pixels whose colour is
-       far (≳ SCALP_COLOUR_REACH) from all of them are background evidence. So are
-       smooth border pixels cut off from the central smooth skin by hair texture or a
-       colour step (``_structure_evidence``): a wall of the hair's or skin's colour.
-    2. No such evidence: the photo is a close-up that fills the frame; all of it is scalp.
-    3. Otherwise GrabCut starts with: central disc surely head, pixels of background
-       colours probably background, the rest probably head; it then fits colour models
-       and cuts. Every seed is symmetric under 90° rotations, and colour sets are
-       histograms, so the result does not depend on pixel order.
-    """
-    height, width = rgb_small.shape[:2]
-    lab_small = cv2.cvtColor(np.ascontiguousarray(rgb_small, np.float32), cv2.COLOR_RGB2Lab)
-    flat = lab_small.reshape(-1, 3)
-    centre = _centre_disc((height, width), SCALP_CENTRE_COLOUR_FRACTION) & ~reference_small
-    band = max(1, round(SCALP_BORDER_FRACTION * min(height, width)))
-    border = np.zeros((height, width), dtype=bool)
-    border[:band] = border[-band:] = True
-    border[:, :band] = border[:, -band:] = True
-    border &= ~reference_small
-    reach = max(1, round(SCALP_COLOUR_REACH / _LAB_BIN))
-    head_colours = _colour_set(lab_small[centre], reach, SCALP_CENTRE_COLOUR_MASS)
-    bins = _lab_bins(flat)
-    head_coloured = head_colours[bins[:, 0], bins[:, 1], bins[:, 2]].reshape(height, width)
-    evidence = border & ~head_coloured
-    if texture_small is not None:
-        texture = cv2.resize(texture_small, (width, height), interpolation=cv2.INTER_AREA)
-        evidence |= _structure_evidence(rgb_small, lab_small, texture, centre, border)
-    if np.count_nonzero(evidence) < SCALP_MIN_BACKGROUND_FRACTION * border.sum():
-        return ~reference_small
-    background_colours = _colour_set(lab_small[evidence], 1)
-    background_coloured = background_colours[bins[:, 0], bins[:, 1], bins[:, 2]].reshape(height, width)
-
-    image8 = np.clip(rgb_small * 255 + 0.5, 0, 255).astype(np.uint8)
-    seeds = np.full((height, width), cv2.GC_PR_FGD, np.uint8)
-    seeds[background_coloured & ~head_coloured] = cv2.GC_PR_BGD
-    seeds[evidence] = cv2.GC_BGD
-    seeds[_centre_disc(seeds.shape, SCALP_SURE_DISC_FRACTION)] = cv2.GC_FGD
-    seeds[reference_small] = cv2.GC_BGD
-    background_model = np.zeros((1, 65), np.float64)
-    foreground_model = np.zeros((1, 65), np.float64)
-    # GrabCut initialises its colour models with k-means drawn from OpenCV's per-thread
-    # random generator: seed it so the same photo always gives the same mask.
-    cv2.setRNGSeed(GRABCUT_RNG_SEED)
-    try:
-        cv2.grabCut(image8, seeds, None, background_model, foreground_model,
-                    SCALP_GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:  # degenerate colour models (e.g. a flat image): keep the seeds
-        pass
-    head = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
-    count, labels = cv2.connectedComponents(head.astype(np.uint8), connectivity=8)
-    central = np.unique(labels[_centre_disc(head.shape, SCALP_SURE_DISC_FRACTION)])
-    head = np.isin(labels, central[central > 0])
-    return _fill_holes(head) & ~reference_small
-
-
-def _chromaticity_distance(linear: np.ndarray) -> np.ndarray:
-    """Distance of linear RGB rows from the neutral axis, in rgb chromaticity."""
-    return np.linalg.norm(_chromaticity(linear) - 1.0 / 3.0, axis=-1)
-
-
-def _dichromatic_glare(candidates: np.ndarray, rgb: np.ndarray, scalp: np.ndarray, texture: np.ndarray) -> np.ndarray:
-    """Keep the glare candidates whose extra light is less saturated than their surround.
-
-    A highlight adds light of the illuminant's colour to the surface beneath it
-    (Shafer's dichromatic model [6]_): in linear light, highlight − surrounding surface
-    is the light's colour, which is less saturated than the body colour of skin or hair
-    under that light. A lighter, paler *material* — a fair bald crown beside blond or
-    brown hair, white hair beside dark skin — differs from its surround by a colour at
-    least as saturated as the surround. Extra light that is itself nearly neutral
-    (:data:`GLARE_NEUTRAL_EXCESS`) is glare whatever the surround — unless the blob is
-    smooth and its surround is hair-textured: light added to hair keeps the hair's
-    texture, so a smooth pale patch inside hair is bare skin (a fair bald crown beside
-    saturated red hair differs from the hair by a nearly white colour). Each 8-connected
-    candidate blob is compared
-    with a ring of :data:`GLARE_RING_FRACTION` of the long side around it.
-    """
-    if not candidates.any():
-        return candidates
-    count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=8)
-    reach = max(3, 2 * round(GLARE_RING_FRACTION * max(candidates.shape)) + 1)
-    ring_labels = cv2.dilate(labels.astype(np.float32), _disc(reach)).astype(np.int32)
-    ring = (ring_labels > 0) & ~candidates & scalp
-    # Linear light of the candidate and ring pixels only (the rest is never looked at).
-    linear_in = srgb_to_linear(rgb[candidates])
-    linear_ring = srgb_to_linear(rgb[ring])
-    sums_in = np.stack([np.bincount(labels[candidates], linear_in[:, c], count) for c in range(3)], 1)
-    n_in = np.bincount(labels[candidates], minlength=count)[:, None]
-    sums_ring = np.stack([np.bincount(ring_labels[ring], linear_ring[:, c], count) for c in range(3)], 1)
-    n_ring = np.bincount(ring_labels[ring], minlength=count)[:, None]
-    inside = sums_in / np.maximum(n_in, 1)
-    around = sums_ring / np.maximum(n_ring, 1)
-    excess = inside - around
-    smooth = (texture < TEXTURE_HAIR_MIN).astype(np.float64)
-    smooth_inside = np.bincount(labels[candidates], smooth[candidates], count) / np.maximum(n_in[:, 0], 1)
-    smooth_around = np.bincount(ring_labels[ring], smooth[ring], count) / np.maximum(n_ring[:, 0], 1)
-    skin_in_hair = (smooth_inside >= GLARE_SMOOTH_SHARE) & (smooth_around < 1.0 - GLARE_SMOOTH_SHARE) & (n_ring[:, 0] > 0)
-    keep = ~skin_in_hair & (
-        (n_ring[:, 0] == 0)  # nothing around to compare with: keep the photometric rule
-        | (
-            np.all(excess > 0, axis=1)
-            & (
-                (_chromaticity_distance(excess) < _chromaticity_distance(around))
-                | (_chromaticity_distance(excess) <= GLARE_NEUTRAL_EXCESS)
-            )
-        )
-    )
-    keep[0] = False
-    return keep[labels]
 
 
 def _columns(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
