@@ -2129,7 +2129,7 @@ def refine_light_with_skin(
     91 | 91 %; white-balanced photos warned 26 | 31 → 20 | 26 % and corrected 3 | 1 →
     2 | 2 %; 50 real photos warned 44 → 30 %, corrected 10 → 16 %. In the full
     evaluation (``python -m shade_match.evaluate --n 200``, seed 0) cast-no-reference
-    hair 8.14 → 7.40 ΔE00 median, skin p90 21.4 → 19.7 (its median, 8.3, is set by
+    hair 8.14 → 7.40 ΔE00 median, skin p90 21.4 → 19.7 (its median, 8.3, is mostly
     lightness, see the README). Re-segmenting after the new correction instead of
     keeping the masks (n = 100, seed 0 | 1000): the same medians within 0.1 ΔE00 on
     skin and 0.5 on hair, for twice the time. On the rotated copies of the real photos
