@@ -1,0 +1,55 @@
+"""The benchmark scripts still run: each is started as a user would start it, on a
+tiny workload, and must exit 0 and print its report.
+
+These check that the scripts work (a refactor once broke ``illuminant.py`` without any
+test noticing), not what they measure: their numbers are in the README and the
+closing notes, and timings are never asserted.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_PHOTOS = ROOT.parent / "shared" / "real_photos" / "hair-loss-train"
+
+
+def _run(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"{args[0]} exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    return done.stdout
+
+
+def test_illuminant_benchmark_runs_with_the_refined_estimate_and_the_sweep():
+    out = _run("benchmarks/illuminant.py", "--n", "2", "--seeds", "0", "--sweep", "--refined")
+    assert "warn recall (>1000 K off D65)" in out
+    assert "false cast warnings" in out
+    assert "warning trade-off, seed 0" in out
+
+
+def test_matching_and_decode_benchmarks_run():
+    assert "top-3 CIEDE2000" in _run("benchmarks/matching.py", "--entries", "200", "--repeats", "1")
+    assert "load_image" in _run("benchmarks/decode.py", "--repeats", "1")
+
+
+def test_batch_benchmark_runs_without_failures():
+    out = _run("benchmarks/batch.py", "--n", "2", "--mp", "0.3", "--workers", "1", "--memory-n", "0")
+    row = next(line for line in out.splitlines() if line.startswith("| shade-match | 1 |"))
+    assert row.rstrip(" |").endswith("0"), row  # the "failed" column
+
+
+def test_speed_benchmark_runs():
+    out = _run("benchmarks/speed.py", "--runs", "1")
+    assert "(c)/(a)" in out and "segmentation" in out
+
+
+@pytest.mark.skipif(not REAL_PHOTOS.is_dir(), reason="shared/real_photos is not beside the checkout")
+def test_real_photo_benchmark_runs_on_a_few_photos():
+    out = _run("benchmarks/real_photos.py", "--limit", "4", "--workers", "1")
+    assert "Crashes:          0 unexpected exceptions" in out
