@@ -112,13 +112,14 @@ def _auto_estimate(rgb8: np.ndarray, refined: bool = False):
     """What ``correct_colours(rgb8, "auto")`` runs when no chart or card is in frame,
     timed as a whole; with *refined*, also what the analysis runs next: segmentation
     of the corrected photo and ``refine_light_with_skin`` with its skin mask. Returns
-    the correction and the (skin, scalp) masks (None without *refined*)."""
+    the correction used, the first one, and the (skin, scalp) masks (None without
+    *refined*)."""
     thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
-    result = correction._estimate_correction(rgb8, thumbnail)
+    first = correction._estimate_correction(rgb8, thumbnail)
     if not refined:
-        return result, None
-    seg = segment(result.rgb, colour.image_to_lab_fast(result.rgb), reference_mask=result.reference_mask)
-    return correction.refine_light_with_skin(result, rgb8, seg.skin, seg.scalp), (seg.skin, seg.scalp)
+        return first, first, None
+    seg = segment(first.rgb, colour.image_to_lab_fast(first.rgb), reference_mask=first.reference_mask)
+    return correction.refine_light_with_skin(first, rgb8, seg.skin, seg.scalp), first, (seg.skin, seg.scalp)
 
 
 SWEEP_WEIGHTS = (0.5, 0.4, 0.3)
@@ -129,9 +130,9 @@ def sweep_warnings(rgb8: np.ndarray, first: correction.CorrectionResult | None =
     """Warned or not, per (prior weight, threshold) of the sweep. With the first
     correction and the segmentation's (skin, scalp) masks, from the evidence of the
     refined estimate when the analysis would refine (else of the first estimate)."""
-    thumbnail, _ = correction._shrink(rgb8, correction._ESTIMATE_SIDE)
     refined = None if masks is None else correction._refined_evidence(first, rgb8, *masks)
-    evidence = correction._evidence_cost(rgb8, thumbnail=thumbnail) if refined is None else refined[:3]
+    # the first estimate's costs are not kept in its result: computed again here
+    evidence = correction._evidence_cost(rgb8) if refined is None else refined[:3]
     out = {}
     for weight in SWEEP_WEIGHTS:
         estimate = correction._posterior_estimate(*evidence, balanced_weight=weight)
@@ -160,7 +161,7 @@ def sweep_report(seed: int, rows_by_condition: dict[str, list[dict]]) -> str:
 def evaluate(record: dict, sweep: bool = False, refined: bool = False) -> dict:
     rgb8 = record["rgb"]
     start = time.perf_counter()
-    result, masks = _auto_estimate(rgb8, refined)
+    result, first, masks = _auto_estimate(rgb8, refined)
     seconds = time.perf_counter() - start
     cct = float(record["cct_kelvin"])
     true_mired = 1e6 / cct - 1e6 / D65_CCT_KELVIN
@@ -185,7 +186,7 @@ def evaluate(record: dict, sweep: bool = False, refined: bool = False) -> dict:
         "skin_oracle": oracle,
         "source": result.details["source"],
         "seconds": seconds,
-        "sweep": (sweep_warnings(rgb8, _auto_estimate(rgb8)[0], masks) if refined else sweep_warnings(rgb8)) if sweep else None,
+        "sweep": sweep_warnings(rgb8, first, masks) if sweep else None,
     }
 
 
@@ -247,7 +248,7 @@ def real_photos(n: int, refined: bool = False) -> str:
     casts, warned, applied = [], [], []
     for path in paths:
         rgb8 = np.ascontiguousarray(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))
-        result, _ = _auto_estimate(rgb8, refined)
+        result, _, _ = _auto_estimate(rgb8, refined)
         casts.append(result.details["cast_mired"])
         warned.append(any("colour cast" in w.lower() for w in result.warnings))
         applied.append(bool(result.details["correction_applied"]))

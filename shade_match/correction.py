@@ -1614,36 +1614,12 @@ def _evidence_cost(rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None) -> 
 
 
 def _evidence(
-    rgb8: np.ndarray,
-    *,
-    thumbnail: np.ndarray | None = None,
-    skin_linear: np.ndarray | None = None,
+    rgb8: np.ndarray, *, thumbnail: np.ndarray | None = None
 ) -> tuple[np.ndarray, str, float, _LightCues | None]:
-    """:func:`_evidence_cost` plus the cues it used.
-
-    With *skin_linear* (a skin colour measured elsewhere, linear sRGB) that colour is
-    the skin cue instead of a cluster of the copy, and the other cues are found with
-    it held out. The fraction returned is then 0 (the caller knows how much skin it
-    measured).
-    """
+    """:func:`_evidence_cost` plus the cues it used (None when no skin cluster was
+    found, so none were looked for)."""
     grid = _illuminant_grid()
-    rgb8 = _check_image(rgb8)
-    small = _shrink(rgb8, _ESTIMATE_SIDE)[0] if thumbnail is None else thumbnail
-    # In the canonical orientation the estimate is the same for every 90° rotation of
-    # the photo (its clustering and highlight search follow the raster order).
-    small = np.ascontiguousarray(np.rot90(small, canonical_turns(small.mean(axis=2))))
-    linear_image = _linear_image(small)
-    linear = linear_image.reshape(-1, 3).astype(np.float64)
-    codes = small.reshape(-1, 3)
-    usable = (codes.max(1) < _CLIP_CODE) & (linear @ _LUMA >= _MIN_LUMINANCE)
-    n_usable = int(usable.sum())
-    if skin_linear is not None:
-        skin_linear = np.asarray(skin_linear, np.float64)
-        if n_usable < 50:
-            cues = _LightCues(None, None, ())
-        else:
-            cues = _light_cues(small, linear_image, usable, n_usable, _log_chroma(linear[usable]), _log_chroma(skin_linear))
-        return (*_combined_cost(_skin_cost(skin_linear), cues), 0.0, cues)
+    small, linear_image, linear, usable, n_usable = _thumbnail_pixels(rgb8, thumbnail)
     if n_usable < 50:
         return np.zeros(len(grid.mired)), "none", 0.0, None
     chroma = _log_chroma(linear[usable])
@@ -1692,6 +1668,22 @@ def _evidence(
     # a scene average is a weak cue: σ 0.15 in log-chroma (design choice)
     cost = ((observed - grid.shift) ** 2).sum(1) / 0.15**2
     return cost, "shades-of-grey", 1.0, None
+
+
+def _thumbnail_pixels(rgb8: np.ndarray, thumbnail: np.ndarray | None):
+    """The ≤ 256 px copy the estimate works on, in the canonical orientation (so the
+    estimate is the same for every 90° rotation of the photo: its clustering and
+    highlight search follow the raster order): the copy, its linear-light image, its
+    pixels as float64 rows, which of them are usable (neither clipped nor too dark)
+    and how many."""
+    rgb8 = _check_image(rgb8)
+    small = _shrink(rgb8, _ESTIMATE_SIDE)[0] if thumbnail is None else thumbnail
+    small = np.ascontiguousarray(np.rot90(small, canonical_turns(small.mean(axis=2))))
+    linear_image = _linear_image(small)
+    linear = linear_image.reshape(-1, 3).astype(np.float64)
+    codes = small.reshape(-1, 3)
+    usable = (codes.max(1) < _CLIP_CODE) & (linear @ _LUMA >= _MIN_LUMINANCE)
+    return small, linear_image, linear, usable, int(usable.sum())
 
 
 def _light_cues(
@@ -2190,11 +2182,14 @@ def _refined_evidence(
     skin_cost = _skin_cost(skin_linear)
     if skin_cost.min() > _SKIN_PLAUSIBLE_COST:
         return None
-    fraction = count / skin_mask.size
-    if evidence.cues is not None:
-        return (*_combined_cost(skin_cost, evidence.cues), fraction, evidence.cues)
-    cost, source, _, cues = _evidence(rgb8, thumbnail=evidence.thumbnail, skin_linear=skin_linear)
-    return cost, source, fraction, cues
+    cues = evidence.cues
+    if cues is None:  # the first estimate found no skin cluster, so it looked for no cues
+        small, linear_image, linear, usable, n_usable = _thumbnail_pixels(rgb8, evidence.thumbnail)
+        cues = _LightCues(None, None, ())
+        if n_usable >= 50:
+            chroma = _log_chroma(linear[usable])
+            cues = _light_cues(small, linear_image, usable, n_usable, chroma, _log_chroma(skin_linear))
+    return (*_combined_cost(skin_cost, cues), count / skin_mask.size, cues)
 
 
 #: The fewest skin pixels :func:`refine_light_with_skin` measures the light from. A

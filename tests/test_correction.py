@@ -719,3 +719,23 @@ def test_refining_needs_the_skin_to_be_a_fair_share_of_the_scalp():
     little[:48, :100] = True  # 4,800 px: 1 % of the 480,000 px scalp
     assert correction.refine_light_with_skin(first, rgb8, little, scalp) is first
     assert correction.refine_light_with_skin(first, rgb8, little) is not first  # no scalp: the pixel floor only
+
+
+def test_refining_finds_the_cues_itself_when_the_first_estimate_had_no_skin():
+    # A blue-green wall (skin under no light) with a skin patch in a corner (15 % of the
+    # frame, below the 20 % a thumbnail cluster needs): the first estimate has no skin,
+    # so it looked for no highlight, hair or neutral cues; the refined one measures the
+    # patch and looks for them itself.
+    rng = np.random.default_rng(2)
+    scene = np.ones((600, 800, 3)) * srgb_to_linear(np.array([0.3, 0.5, 0.6]))
+    patch = np.zeros((600, 800), bool)
+    patch[:232, :310] = True
+    scene[patch] = srgb_to_linear(skin_srgb())
+    noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
+    rgb8 = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+    first = correct_colours(rgb8, "auto")
+    assert first.details["source"] == "none" and first.light_evidence.cues is None
+    refined = correction.refine_light_with_skin(first, rgb8, patch)
+    assert refined.details["skin_source"] == "segmentation"
+    assert refined.details["source"].startswith("skin-locus")
+    assert refined.light_evidence.cues is not None
