@@ -514,3 +514,48 @@ def test_dense_hair_is_not_taken_for_the_skin_between_it(seed):
     assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 4.0
     assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 3.0
     assert any("hard to tell apart" in warning for warning in analysis.warnings), analysis.warnings
+
+
+@pytest.mark.parametrize(
+    "hair_lab, skin_lab",
+    [
+        ((80.0, 8.0, 21.0), (21.0, 7.0, 6.0)),  # blond stubble on very dark skin
+        ((70.0, 1.0, 9.0), (93.0, 2.0, 18.0)),  # light grey stubble on very fair skin
+    ],
+)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sparse_short_strands_are_the_hair_not_the_skin_around_them(hair_lab, skin_lab, seed):
+    """Sparse, short, thick stubble (a quarter of the scalp): both line detectors fire,
+    the strands as lines and the skin between them as lines of the other polarity, and
+    the skin, being the connected background, looked like the "network" of hair. The
+    hair is the polarity whose width is constant (before the fix these scenes read the
+    skin as the hair: skin ΔE00 16–60 on these four scenes). The photo's own colours
+    are measured (``correction="none"``) so that only the segmentation is tested."""
+    from shade_match.analysis import AnalysisSettings, analyze_image
+    from shade_match.synthetic import SceneSpec, render_scalp_photo
+
+    spec = SceneSpec(
+        hair_lab=hair_lab, skin_lab=skin_lab, grey_fraction=0.0, hair_density=0.25,
+        strand_width_px=6.0, strand_length_px=18.0, scale="strand", cct_kelvin=6504.0,
+        white_balanced=True, exposure=1.0, shading=0.0, glare=0.0, noise_sigma=0.8, jpeg_quality=80,
+        background=False, scar=False, reference="none", size=(640, 480), seed=seed, grey_lab=(80.0, 0.5, 6.0),
+    )  # fmt: skip
+    photo = render_scalp_photo(spec)
+    analysis = analyze_image(photo.rgb, settings=AnalysisSettings(correction="none"))
+    assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 3.0
+    assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 3.0
+
+
+def test_ridge_widths_tell_strands_from_the_skin_between_them():
+    """Strands of one width have nearly constant half-widths on their medial ridge; the
+    skin around them (the complement) does not. Both numbers ignore quarter turns."""
+    from shade_match.segmentation.lines import _ridge_widths
+
+    rng = np.random.default_rng(4)
+    strands = _draw_strands(rng, (300, 400), 60, 7, length=(20, 40)) >= 0.5
+    width, variation = _ridge_widths(strands)
+    assert 3.0 <= width <= 5.5  # about half of the ~8 px drawn width (7 px line, anti-aliased)
+    _, skin_variation = _ridge_widths(~strands)
+    assert skin_variation >= variation + 0.15
+    assert _ridge_widths(np.rot90(strands).copy()) == pytest.approx((width, variation), abs=1e-6)
+    assert _ridge_widths(np.zeros((20, 20), bool)) == (0.0, 0.0)
