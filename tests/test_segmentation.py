@@ -559,3 +559,25 @@ def test_ridge_widths_tell_strands_from_the_skin_between_them():
     assert skin_variation >= variation + 0.15
     assert _ridge_widths(np.rot90(strands).copy()) == pytest.approx((width, variation), abs=1e-6)
     assert _ridge_widths(np.zeros((20, 20), bool)) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("seed", [681514289, 3])
+def test_bald_crown_inside_a_dense_ring_of_black_hair_is_skin_at_region_scale(seed):
+    """Region scale (640 px whole head, hairs under a pixel): a fair bald crown inside a
+    dense ring of black hair. The light "lines" are skin islands in the ring, as
+    irregular as the ring is and darker than the crown; without the check that light
+    strands are lighter than the pixels between them, the width test took the crown
+    for the hair (skin and hair ΔE00 ≈ 73–75 on the render this is modelled on, seed
+    681514289)."""
+    from dataclasses import replace
+
+    from shade_match.analysis import AnalysisSettings, analyze_image
+    from shade_match.evaluate import _photo_seed
+    from shade_match.synthetic import random_spec, render_scalp_photo
+
+    spec = random_spec(np.random.default_rng(_photo_seed(1000, "cast-no-reference", 97)), condition="cast-no-reference")
+    spec = replace(spec, cct_kelvin=6504.0, white_balanced=True, seed=seed)
+    photo = render_scalp_photo(spec)
+    analysis = analyze_image(photo.rgb, settings=AnalysisSettings(correction="none"))
+    assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 5.0
+    assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 8.0

@@ -211,6 +211,19 @@ def _ridge_widths(mask: np.ndarray) -> tuple[float, float]:
     return median, float(std[0, 0] / mean[0, 0])
 
 
+def _on_its_side(lightness, off_lines, seed_lab, light: bool) -> bool:
+    """Whether seeds of median colour *seed_lab* are lighter (*light*) or darker than
+    the scalp pixels on neither kind of line (*off_lines*): light strands are lighter
+    than what lies between them, dark strands darker. Light "lines" darker than the
+    rest are skin islands inside a hair region, beside a bald crown (a region-scale
+    render where the width test alone took the crown for the hair). True when fewer
+    than 50 pixels are off the lines (nothing to compare with)."""
+    if np.count_nonzero(off_lines) < 50:
+        return True
+    rest_l = float(np.median(_sample(lightness, off_lines)))
+    return seed_lab[0] >= rest_l if light else seed_lab[0] <= rest_l
+
+
 def _resolve_polarity(lab, lightness, chroma, scalp, dark_seed, light_seed, dark_areas=None, light_areas=None):
     """Drop the line pixels that are skin seen *between* strands of the other polarity.
 
@@ -246,11 +259,16 @@ def _resolve_polarity(lab, lightness, chroma, scalp, dark_seed, light_seed, dark
     light_width, light_variation = _ridge_widths(light_seed)
     dark_network = _largest_component_share(dark_seed, dark_areas)
     light_network = _largest_component_share(light_seed, light_areas)
+    width_says_light = light_variation < dark_variation
     if (
         min(dark_width, light_width) >= POLARITY_RIDGE_MIN_HALF_WIDTH_PX
         and abs(dark_variation - light_variation) >= POLARITY_WIDTH_CV_MARGIN
+        and _on_its_side(
+            lightness, scalp & ~dark_seed & ~light_seed,
+            light_lab if width_says_light else dark_lab, width_says_light,
+        )  # fmt: skip
     ):
-        light_is_hair = light_variation < dark_variation
+        light_is_hair = width_says_light
     elif abs(dark_network - light_network) >= POLARITY_NETWORK_MARGIN:
         light_is_hair = light_network > dark_network
     else:
