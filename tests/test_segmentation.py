@@ -581,3 +581,26 @@ def test_bald_crown_inside_a_dense_ring_of_black_hair_is_skin_at_region_scale(se
     analysis = analyze_image(photo.rgb, settings=AnalysisSettings(correction="none"))
     assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 5.0
     assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 8.0
+
+
+@pytest.mark.parametrize("case", [("cast-grey-card", 19), ("cast-grey-card", 174)])
+def test_sparse_short_dark_strands_keep_their_polarity_when_lines_cover_the_scalp(case):
+    """Short dark strands (20–30 % density) on lighter skin, the lines of both kinds
+    covering nearly the whole scalp: the side check of the width test must compare
+    the strands with the pixels clear of every line, not with the few fringe pixels
+    merely off the line masks (comparing with those vetoed the right polarity and
+    the skin read ΔE00 30–36 on the renders these are taken from, evaluation seed
+    1000)."""
+    from dataclasses import replace
+
+    from shade_match.analysis import AnalysisSettings, analyze_image
+    from shade_match.evaluate import _photo_seed
+    from shade_match.synthetic import random_spec, render_scalp_photo
+
+    condition, index = case
+    spec = random_spec(np.random.default_rng(_photo_seed(1000, condition, index)), condition=condition)
+    photo = render_scalp_photo(spec)  # a colour cast, and a grey card whose box is given
+    settings = AnalysisSettings(correction="grey-card", grey_card=photo.reference_box)
+    analysis = analyze_image(photo.rgb, settings=settings)
+    assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 5.0
+    assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 8.0

@@ -24,7 +24,9 @@ scaled back (speed).
    of crossing strands).
 3. **Polarity** (:mod:`.lines`). Between dense dark strands the skin gaps are light lines (and the
    reverse for white hair): when both kinds of seed are dense, the polarity whose seeds
-   form one connected network is the hair, the one broken into islands is skin.
+   keep a constant width is the hair (strands do, the skin between them does not),
+   when both are wide enough to measure; else the polarity whose seeds form one
+   connected network is the hair, the one broken into islands is skin.
 4. **Texture energy** (:mod:`.lines`). The local mean of the line contrast (pooled at ≤ 256 px).
 5. **Scalp** (:mod:`.scalp`). GrabCut [5]_ at ≤ 128 px seeded with a rotation-symmetric centre prior:
    the colours of a central disc are the head's, border pixels of other colours are

@@ -211,13 +211,22 @@ def _ridge_widths(mask: np.ndarray) -> tuple[float, float]:
     return median, float(std[0, 0] / mean[0, 0])
 
 
+def _clear_of(mask: np.ndarray, half_width: float) -> np.ndarray:
+    """*mask* grown by *half_width* px (rounded up). What lies outside it is clear of
+    every line; the pixels merely off the line masks are mostly their fringes (or the
+    scalp's edge) when the lines cover most of the scalp, and can be of any colour: on
+    two renders of short strands, comparing with them vetoed right decisions."""
+    mask8 = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
+    return cv2.dilate(mask8, _disc(2 * int(np.ceil(half_width)) + 1)).astype(bool)
+
+
 def _on_its_side(lightness, off_lines, seed_lab, light: bool) -> bool:
     """Whether seeds of median colour *seed_lab* are lighter (*light*) or darker than
-    the scalp pixels on neither kind of line (*off_lines*): light strands are lighter
-    than what lies between them, dark strands darker. Light "lines" darker than the
-    rest are skin islands inside a hair region, beside a bald crown (a region-scale
-    render where the width test alone took the crown for the hair). True when fewer
-    than 50 pixels are off the lines (nothing to compare with)."""
+    the scalp pixels clear of every line (*off_lines*): light strands are lighter than
+    the skin between them, dark strands darker. Light "lines" darker than that are
+    skin islands inside a hair region beside a bald crown (a region-scale render where
+    the width test alone took the crown for the hair). True when fewer than 50 pixels
+    are clear of the lines (nothing to compare with)."""
     if np.count_nonzero(off_lines) < 50:
         return True
     rest_l = float(np.median(_sample(lightness, off_lines)))
@@ -264,7 +273,7 @@ def _resolve_polarity(lab, lightness, chroma, scalp, dark_seed, light_seed, dark
         min(dark_width, light_width) >= POLARITY_RIDGE_MIN_HALF_WIDTH_PX
         and abs(dark_variation - light_variation) >= POLARITY_WIDTH_CV_MARGIN
         and _on_its_side(
-            lightness, scalp & ~dark_seed & ~light_seed,
+            lightness, scalp & ~_clear_of(dark_seed | light_seed, max(dark_width, light_width)),
             light_lab if width_says_light else dark_lab, width_says_light,
         )  # fmt: skip
     ):
