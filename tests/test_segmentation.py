@@ -604,3 +604,22 @@ def test_sparse_short_dark_strands_keep_their_polarity_when_lines_cover_the_scal
     analysis = analyze_image(photo.rgb, settings=settings)
     assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 5.0
     assert deltaE_ciede2000(np.array(analysis.hair.lab), np.array(photo.true_hair_lab)) <= 8.0
+
+
+@pytest.mark.parametrize("case", [("cast-grey-card", 48), ("cast-chart", 31), ("cast-grey-card", 161)])
+def test_a_bald_scalp_with_a_speckled_highlight_has_no_hair(case):
+    """A specular highlight on a bald scalp is speckled (sebum, skin texture): its
+    bright specks and the darker gaps between them are "lines", and the part not
+    excluded as glare became hair (three bald renders of the evaluation, seed 0, that
+    reported hair). Hair found only around the highlight is no hair."""
+    from shade_match.analysis import analyze_image, AnalysisSettings
+    from shade_match.evaluate import _photo_seed
+    from shade_match.synthetic import random_spec, render_scalp_photo
+
+    condition, index = case
+    spec = random_spec(np.random.default_rng(_photo_seed(0, condition, index)), condition=condition)
+    assert spec.hair_density == 0.0 and spec.glare > 0.2  # the scene is bald, with glare
+    photo = render_scalp_photo(spec)
+    analysis = analyze_image(photo.rgb, settings=AnalysisSettings(correction="auto"))
+    assert analysis.hair is None
+    assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 3.0
