@@ -43,7 +43,8 @@ scaled back (speed).
    centre are hair; other pixels in strand-dense, textured or very dark areas are hair
    when clearly nearer a hair centre than the skin's (region scale: unresolved hair).
    Too little hair (or a hair class of the skin's own colour) means a bald scalp: no
-   hair at all — pores, freckles and wrinkles must not become hair.
+   hair at all — pores, freckles and wrinkles must not become hair; nor the speckle
+   of a highlight: hair found only around a glare spot is none.
 8. **Skin** (this module). Scalp pixels that are not hair, not excluded, not next to
    hair and not inside a hair region; preferably those within a band around the hair, because
    illumination varies over the dome and SMP pigment sits next to the remaining hair.
@@ -607,7 +608,10 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     # fair skin between dense hair can cover a tenth of the scalp or more.
     highlight = (clipped | glare) & scalp
     if hair.any() and 0 < np.count_nonzero(highlight) <= GLARE_BLOB_MAX_SCALP_FRACTION * scalp_px:
-        highlight_small = cv2.resize(highlight.astype(np.uint8), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA) > 0
+        # Dilated at the small size, as "near a light strand" (a large disc at full size is slow).
+        highlight_small = cv2.resize(
+            highlight.astype(np.uint8), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA
+        ) > 0
         reach = 2 * round(GLARE_HALO_FRACTION * max(small_shape)) + 1
         halo = _upsample_mask(cv2.dilate(highlight_small.astype(np.uint8), _disc(reach)).astype(bool), shape)
         if np.count_nonzero(hair & ~halo) < max(MIN_HAIR_SEED_PX, MIN_HAIR_SEED_FRACTION * scalp_px):
