@@ -104,8 +104,8 @@ import numpy as np
 from ..colour import srgb_to_linear  # noqa: F401 (re-exported)
 from ..errors import SettingsError
 from .geometry import (
-    _disc, _resize_to_side, _rotate_rect, _shape_at_side, _upsample_float, _upsample_mask,
-    canonical_turns, quarter_turns, rect_mask,
+    _dilated_at_small_size, _disc, _resize_to_side, _rotate_rect, _shape_at_side, _upsample_float,
+    _upsample_mask, canonical_turns, quarter_turns, rect_mask,
 )
 from .geometry import (  # noqa: F401 (re-exported)
     _CV2_TURNS, _centre_disc, _components_in_bounds, _fill_holes, _paint,
@@ -468,8 +468,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
         skin_l_ref, skin_c_ref = 60.0, 15.0
     # "Near a light strand", dilated at the small size (a large disc at full size is slow).
     reach_small = max(3, 2 * round(SEED_NEIGHBOURHOOD_FRACTION * max(small_shape)) + 1)
-    light_small = cv2.resize(light_seed.astype(np.uint8), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA) > 0
-    near_light = _upsample_mask(cv2.dilate(light_small.astype(np.uint8), _disc(reach_small)).astype(bool), shape) | light_seed
+    near_light = _dilated_at_small_size(light_seed, small_shape, reach_small, shape) | light_seed
     glare = (
         (lightness >= skin_l_ref + GLARE_L_ABOVE_SKIN)
         & (chroma <= GLARE_CHROMA_FRACTION * max(skin_c_ref, 1.0))
@@ -608,12 +607,8 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     # fair skin between dense hair can cover a tenth of the scalp or more.
     highlight = (clipped | glare) & scalp
     if hair.any() and 0 < np.count_nonzero(highlight) <= GLARE_BLOB_MAX_SCALP_FRACTION * scalp_px:
-        # Dilated at the small size, as "near a light strand" (a large disc at full size is slow).
-        highlight_small = cv2.resize(
-            highlight.astype(np.uint8), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA
-        ) > 0
         reach = 2 * round(GLARE_HALO_FRACTION * max(small_shape)) + 1
-        halo = _upsample_mask(cv2.dilate(highlight_small.astype(np.uint8), _disc(reach)).astype(bool), shape)
+        halo = _dilated_at_small_size(highlight, small_shape, reach, shape)
         if np.count_nonzero(hair & ~halo) < max(MIN_HAIR_SEED_PX, MIN_HAIR_SEED_FRACTION * scalp_px):
             hair = np.zeros(shape, dtype=bool)
             skin_between_hair = False

@@ -39,6 +39,19 @@ def _upsample_mask(mask_small: np.ndarray, shape) -> np.ndarray:
     return up >= 0.5
 
 
+def _dilated_at_small_size(mask: np.ndarray, small_shape, diameter: int, shape) -> np.ndarray:
+    """*mask* reduced to *small_shape* (a cell is set when any of its pixels is),
+    dilated there by a disc of *diameter* cells and scaled back to *shape*: "near the
+    mask" at a reach where a disc at full size would be slow."""
+    small = cv2.resize(mask.astype(np.uint8), (small_shape[1], small_shape[0]), interpolation=cv2.INTER_AREA) > 0
+    return _upsample_mask(cv2.dilate(small.astype(np.uint8), _disc(diameter)).astype(bool), shape)
+
+
+def _as_uint8(mask: np.ndarray) -> np.ndarray:
+    """A 0/1 ``uint8`` image of *mask* for OpenCV (a view, no copy, when it is ``bool``)."""
+    return mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
+
+
 def _upsample_float(values_small: np.ndarray, shape) -> np.ndarray:
     if values_small.shape == tuple(shape):
         return values_small
@@ -63,7 +76,7 @@ def _components_in_bounds(mask: np.ndarray, *, with_stats: bool):
     Returns ``(window, (labels, stats))`` (``stats`` is None without *with_stats*),
     where *window* = (x, y, w, h) is the box the labels cover.
     """
-    mask8 = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
+    mask8 = _as_uint8(mask)
     x, y, w, h = cv2.boundingRect(mask8)
     crop = mask8[y : y + h, x : x + w]
     if with_stats:

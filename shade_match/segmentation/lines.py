@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .geometry import _components_in_bounds, _disc, _paint
+from .geometry import _as_uint8, _components_in_bounds, _disc, _paint
 from .pixels import _sample
 
 
@@ -203,8 +203,7 @@ def _ridge_widths(mask: np.ndarray) -> tuple[float, float]:
     as far from the outside as their 8 neighbours (and > 0.5 px). Returns (0, 0) when
     the mask has no ridge. Rotating the mask by 90° leaves both numbers unchanged.
     """
-    mask8 = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
-    distance = cv2.distanceTransform(mask8, cv2.DIST_L2, 3)
+    distance = cv2.distanceTransform(_as_uint8(mask), cv2.DIST_L2, 3)
     ridge = cv2.compare(distance, cv2.dilate(distance, np.ones((3, 3), np.uint8)), cv2.CMP_GE)
     ridge = cv2.bitwise_and(ridge, cv2.compare(distance, 0.5, cv2.CMP_GT))  # 255 on the ridge
     if not cv2.countNonZero(ridge):
@@ -219,8 +218,7 @@ def _clear_of(mask: np.ndarray, half_width: float) -> np.ndarray:
     every line; the pixels merely off the line masks are mostly their fringes (or the
     scalp's edge) when the lines cover most of the scalp, and can be of any colour: on
     two renders of short strands, comparing with them vetoed right decisions."""
-    mask8 = mask.view(np.uint8) if mask.dtype == np.bool_ else mask.astype(np.uint8)
-    return cv2.dilate(mask8, _disc(2 * int(np.ceil(half_width)) + 1)).astype(bool)
+    return cv2.dilate(_as_uint8(mask), _disc(2 * int(np.ceil(half_width)) + 1)).astype(bool)
 
 
 def _on_its_side(lightness, off_lines, seed_lab, light: bool) -> bool:
@@ -273,8 +271,6 @@ def _resolve_polarity(lab, lightness, chroma, scalp, dark_seed, light_seed, dark
     light_width, light_variation = (
         _ridge_widths(light_seed) if dark_width >= POLARITY_RIDGE_MIN_HALF_WIDTH_PX else (0.0, 0.0)
     )
-    dark_network = _largest_component_share(dark_seed, dark_areas)
-    light_network = _largest_component_share(light_seed, light_areas)
     width_says_light = light_variation < dark_variation
     if (
         min(dark_width, light_width) >= POLARITY_RIDGE_MIN_HALF_WIDTH_PX
@@ -285,14 +281,17 @@ def _resolve_polarity(lab, lightness, chroma, scalp, dark_seed, light_seed, dark
         )  # fmt: skip
     ):
         light_is_hair = width_says_light
-    elif abs(dark_network - light_network) >= POLARITY_NETWORK_MARGIN:
-        light_is_hair = light_network > dark_network
-    else:
-        # Colour next. Very fair skin is nearly neutral too (Monk 1 #f6ede4: L* 94,
-        # C* 6), so grey light lines are hair only when the dark lines are clearly more
-        # chromatic (skin).
-        light_is_grey = light_chroma < GREY_HAIR_MAX_CHROMA and light_lab[0] > GREY_HAIR_MIN_L
-        light_is_hair = light_is_grey and dark_chroma >= light_chroma + POLARITY_CHROMA_MARGIN
+    else:  # (the components are labelled only when the width test did not decide)
+        dark_network = _largest_component_share(dark_seed, dark_areas)
+        light_network = _largest_component_share(light_seed, light_areas)
+        if abs(dark_network - light_network) >= POLARITY_NETWORK_MARGIN:
+            light_is_hair = light_network > dark_network
+        else:
+            # Colour next. Very fair skin is nearly neutral too (Monk 1 #f6ede4: L* 94,
+            # C* 6), so grey light lines are hair only when the dark lines are clearly
+            # more chromatic (skin).
+            light_is_grey = light_chroma < GREY_HAIR_MAX_CHROMA and light_lab[0] > GREY_HAIR_MIN_L
+            light_is_hair = light_is_grey and dark_chroma >= light_chroma + POLARITY_CHROMA_MARGIN
     if light_is_hair:
         # White/grey hair on darker skin: dark "lines" are skin, unless far darker.
         keep_dark = dark_seed & (lightness <= dark_lab[0] - DARK_LINE_MIN_CONTRAST - 4.0)
