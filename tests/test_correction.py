@@ -44,6 +44,10 @@ REAL_PHOTO_NAMES = (
     "19-Left_jpg.rf.6ccc496c583ff088255b3bb0b51547e7.jpg",
     "27-Front_jpg.rf.5d7bbe09ed963c7abbd8ed9dd59ac75f.jpg",
     "8-Back_jpg.rf.97151c8c157938af6214d04685f58e9c.jpg",
+    # a white wall in the corner above a dark shirt, and a strip of window at the
+    # left edge: card-like patches cut off by the frame (a found "card" before)
+    "6-Top-Down_jpg.rf.2dd5922a6b23c43bd0930365ee67f6b7.jpg",
+    "11-Right_jpg.rf.0bc760f11310dd6860d241e15f82629e.jpg",
 )
 
 SKIN_LAB = (62.0, 11.0, 17.0)  # a light-medium skin (ITA ≈ 35°, "intermediate")
@@ -295,6 +299,35 @@ def test_grey_card_is_found_automatically():
     assert result.details["requested"] == "auto" and result.details["source"] == "grey-card (found)"
     assert delta_e_srgb(skin_pixels(result.rgb, rgb8), skin_srgb()) < 1.0
     assert result.warnings == ()
+
+
+def _card_at(x: int, y: int) -> np.ndarray:
+    """The render of test_grey_card_is_found_automatically with its card moved to x, y
+    (the card may run off the frame)."""
+    rgb8 = render(3000, seed=4)
+    with_card = render(3000, card=True, seed=4)
+    cx, cy, cw, ch = CARD_RECT
+    card = with_card[cy : cy + ch, cx : cx + cw]
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + cw, rgb8.shape[1]), min(y + ch, rgb8.shape[0])
+    rgb8[y0:y1, x0:x1] = card[y0 - y : y1 - y, x0 - x : x1 - x]
+    return rgb8
+
+
+def test_grey_card_near_the_edge_is_found_but_not_one_cut_off_by_it():
+    # 24 px from two edges (12 px of the 400 px search copy, beyond the edge ring's
+    # 9 px reach)
+    rect = find_grey_card(_card_at(24, 24))
+    assert rect is not None and abs(rect[0] - 24) <= 3 and abs(rect[1] - 24) <= 3
+    width = render(3000, seed=4).shape[1]
+    assert find_grey_card(_card_at(width - CARD_RECT[2] - 24, 24)) is not None
+    # the same card running off the corner, or so near the edge (2–4 px, inside the
+    # uniformity window's reach) that the frame hides whether it is bounded there: a
+    # wall in the corner looks just like it, so it is not taken for a card
+    assert find_grey_card(_card_at(-40, -30)) is None
+    assert find_grey_card(_card_at(2, 2)) is None
+    assert find_grey_card(_card_at(4, 100)) is None
+    assert find_grey_card(_card_at(width - CARD_RECT[2] - 4, 200)) is None
 
 
 def test_grey_card_requested_but_absent_raises():
