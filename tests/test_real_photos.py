@@ -111,6 +111,14 @@ def test_dark_hair_is_darker_than_skin(name):
     assert analysis.hair.lab[0] <= analysis.skin.lab[0] - 10.0
 
 
+def test_a_green_aquarium_beside_a_bald_head_is_not_hair():
+    # 1-Front: a bald dome with a lit green aquarium at its edge (looked at). The
+    # aquarium was the only "hair", reported as Lab (70, −35, 35): hair is not green.
+    analysis = inspect_image(_resolve("1-Front_jpg.rf.2bb2157c85b918c9bb297da2f7e681db.jpg")).analysis
+    assert analysis.hair is None or analysis.hair.lab[1] >= -3.0, analysis.hair
+    assert analysis.skin is not None and analysis.skin.lab[1] > 5.0
+
+
 @pytest.mark.skipif(not DERMOSCOPY.is_dir(), reason=f"no dermoscopy photos at {DERMOSCOPY}")
 @pytest.mark.parametrize("name", ["Hairs1.jpg", "Hairs2.jpg", "Hairs3.jpg"])
 def test_close_up_strands_are_found_and_darker_than_skin(name):

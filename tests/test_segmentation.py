@@ -148,6 +148,27 @@ def test_bald_scalp_with_pores_and_freckles_has_no_hair():
     assert np.count_nonzero(seg.skin) >= 0.5 * seg.skin.size
 
 
+@pytest.mark.parametrize(("strand_lab", "is_hair"), [((60.0, -25.0, 25.0), False), ((30.0, 8.0, 12.0), True)])
+def test_green_strands_on_a_bald_scalp_are_not_hair(strand_lab, is_hair):
+    """Thin green lines, as light as the skin, over a quarter of a bald scalp (a plant,
+    an aquarium's weed, a green shirt's weave at the edge of the frame) are lines, but
+    hair is not green (segmentation.HAIR_MIN_A_STAR; without it they were hair); the
+    same lines in brown are hair."""
+    rng = np.random.default_rng(21)
+    shape = (480, 640)
+    image = _skin_field(rng, shape)
+    alpha = _draw_strands(rng, shape, 120, 3, length=(30, 80))
+    alpha[:, 160:] = 0.0  # the left quarter only
+    seg = _segment(_paint(image, alpha, strand_lab))
+    lines = alpha > 0.5
+    found = np.count_nonzero(seg.hair & lines) / np.count_nonzero(lines)
+    if is_hair:
+        assert found >= 0.5, found
+    else:
+        assert np.count_nonzero(seg.hair) == 0, found
+        assert np.count_nonzero(seg.skin[:, 200:]) >= 0.5 * seg.skin[:, 200:].size
+
+
 def test_background_band_is_not_scalp():
     image, truth = _scene(5, dark=50, band=0.2)
     seg = _segment(image)

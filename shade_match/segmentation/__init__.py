@@ -138,7 +138,7 @@ from .exclusion import (  # noqa: F401 (re-exported)
     GLARE_RING_FRACTION, GLARE_SMOOTH_SHARE, _chromaticity_distance,
 )
 from .classes import (
-    CLASS_MIN_SEPARATION, MIN_HAIR_SEED_FRACTION, MIN_HAIR_SEED_PX, REFINE_MAX_PIXELS,
+    CLASS_MIN_SEPARATION, HAIR_MIN_A_STAR, MIN_HAIR_SEED_FRACTION, MIN_HAIR_SEED_PX, REFINE_MAX_PIXELS,
     REGION_HAIR_DISTANCE_RATIO, _distance_maps, _initial_centres, _refine_centres,
     _second_material, _unresolved_hair,
 )
@@ -506,6 +506,8 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
                 n: c for n, c in centres.items()
                 if n == "skin" or np.linalg.norm(c - centres["skin"]) >= CLASS_MIN_SEPARATION
             }
+        # A green "hair" class is a plant, an aquarium or a green shirt: hair is not green.
+        centres = {n: c for n, c in centres.items() if n == "skin" or c[1] >= HAIR_MIN_A_STAR}
         if "skin" in centres and len(centres) > 1:
             # Seeds and candidates alike are hair when their colour is nearest a hair
             # class: skin wedges between crossing strands and strand edges are not.

@@ -23,6 +23,16 @@ from .lines import GREY_HAIR_MAX_CHROMA, GREY_HAIR_MIN_L
 #: Class centres (CIELAB) closer than this to the skin centre are not a hair class. A
 #: choice: ~4 JND; hair that close to the skin colour cannot be told from it by colour.
 CLASS_MIN_SEPARATION = 10.0
+#: A hair class whose centre has a* below this is not hair. Melanin hair is yellow-red
+#: (a*, b* ≥ −3 under D65; the sources are quoted at ``correction._HAIR_AB_MIN``), and
+#: the casts of room lights and daylight move colours along the blue–yellow axis (b*)
+#: far more than along a*, so a green class is something else in frame. A choice:
+#: −3 with two of correction's hair-region softness (``_HAIR_SIGMA`` = 5) as a margin
+#: for a tinted light. Seen on the dataset: a green aquarium at the edge of a bald
+#: head (1-Front, three copies) was its only "hair", reported as Lab (70, −35, 35).
+#: b* is not tested: under the blue light of some dataset photos real grey stubble
+#: reads b* −11 to −52.
+HAIR_MIN_A_STAR = -13.0
 #: The skin centre starts this far (L*) on the skin's side of the main hair colour, and
 #: a second hair polarity needs this share of the seeds (unless grey/white). Choices:
 #: 12 L* is twice the dark-line contrast threshold; a fifth of the seeds is more than
