@@ -1475,9 +1475,12 @@ def _find_grey_card_region(rgb8: np.ndarray):
         # The ring is drawn on a canvas padded by its reach, so the part of it beyond
         # the frame is counted: a region whose ring the border cuts off (a patch of
         # wall in a corner) is not known to be bounded either.
-        reach = 9
+        outer, inner = 19, 11  # the ring: 5–9 px outside the region
+        reach = outer // 2
         padded = cv2.copyMakeBorder(region.astype(np.uint8), reach, reach, reach, reach, cv2.BORDER_CONSTANT, value=0)
-        whole_ring = cv2.dilate(padded, np.ones((19, 19), np.uint8)) > cv2.dilate(padded, np.ones((11, 11), np.uint8))
+        whole_ring = cv2.dilate(padded, np.ones((outer, outer), np.uint8)) > cv2.dilate(
+            padded, np.ones((inner, inner), np.uint8)
+        )
         ring = whole_ring[reach:-reach, reach:-reach]
         if np.count_nonzero(ring) < _CARD_MIN_RING_IN_FRAME * np.count_nonzero(whole_ring):
             continue

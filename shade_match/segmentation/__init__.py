@@ -44,7 +44,8 @@ scaled back (speed).
    when clearly nearer a hair centre than the skin's (region scale: unresolved hair).
    Too little hair (or a hair class of the skin's own colour) means a bald scalp: no
    hair at all — pores, freckles and wrinkles must not become hair; nor the speckle
-   of a highlight: hair found only around a glare spot is none.
+   of a highlight: hair found only around a glare spot is none; nor a green class
+   (a plant or an aquarium in frame: hair is never green).
 8. **Skin** (this module). Scalp pixels that are not hair, not excluded, not next to
    hair and not inside a hair region; preferably those within a band around the hair, because
    illumination varies over the dome and SMP pigment sits next to the remaining hair.
@@ -506,7 +507,9 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
                 n: c for n, c in centres.items()
                 if n == "skin" or np.linalg.norm(c - centres["skin"]) >= CLASS_MIN_SEPARATION
             }
-        # A green "hair" class is a plant, an aquarium or a green shirt: hair is not green.
+        # A green "hair" class is a plant, an aquarium or a green shirt: hair is not
+        # green (HAIR_MIN_A_STAR). Dyed green hair is lost with it; a hair region
+        # marked by hand (the override below) still measures it.
         centres = {n: c for n, c in centres.items() if n == "skin" or c[1] >= HAIR_MIN_A_STAR}
         if "skin" in centres and len(centres) > 1:
             # Seeds and candidates alike are hair when their colour is nearest a hair
