@@ -43,7 +43,11 @@ What it measures
    presence disagreement. *Requirement: hair and skin within ΔE00 1.0 of each other.*
    The worst pairs are ranked by the larger of the two ΔE00 values, a presence
    disagreement ranking above any ΔE00, and only the worst pair of each source photo
-   is listed (one odd copy out of three spoils two pairs).
+   is listed (one odd copy out of three spoils two pairs). The pairs whose two copies
+   were *corrected* differently (another method, e.g. a "card" found in one copy only,
+   or gains :data:`CORRECTION_GAIN_TOLERANCE` apart, e.g. a no-reference estimate
+   applied in one copy and not the other) are counted apart, with their agreement
+   beside that of the others: the two causes need different cures.
 4. **Hair darker than skin.** The share of photos with both tones where hair L* < skin
    L*, overall and per view in the file name (Top-Down, Front, Back, Left, Right), with
    hair found % per view. *Requirement: hair reported where a person sees hair (the
@@ -108,6 +112,11 @@ PAIR_MAX_MAD = 6.0
 PAIR_MIN_RATIO = 3.0
 #: The issue's requirement for rotated copies, in ΔE00.
 DELTA_E_REQUIREMENT = 1.0
+#: Two copies count as corrected differently when their correction methods differ or
+#: a channel's gain differs by more than this factor. A choice: a 2 % gain moves a skin
+#: colour by 0.3–0.8 ΔE00 (three skins, L* 40–80, through shade_match.colour and
+#: CIEDE2000), so 4 % is about the requirement's 1 ΔE00 on its own.
+CORRECTION_GAIN_TOLERANCE = 1.04
 #: How many worst pairs to list and draw.
 WORST_PAIRS = 10
 #: Photos handed to a worker at a time: large enough to amortise the inter-process
@@ -148,6 +157,11 @@ class PhotoResult:
         Scalp area / frame area.
     hair_grey_fraction : float or None
     warnings : tuple of str
+    correction_method : str or None
+        What the colour correction applied (``"auto"``, ``"grey-card"``, ...).
+    correction_gains : (r, g, b) or None
+        Its per-channel linear gains (all 1 when the auto estimate kept the camera's
+        balance); ``None`` for a correction without diagonal gains (a chart's matrix).
     """
 
     name: str
@@ -163,6 +177,8 @@ class PhotoResult:
     scalp_fraction: float | None = None
     hair_grey_fraction: float | None = None
     warnings: tuple[str, ...] = ()
+    correction_method: str | None = None
+    correction_gains: tuple[float, float, float] | None = None
 
     @property
     def failed(self) -> bool:
@@ -211,7 +227,16 @@ def analyse_photo(path: str) -> PhotoResult:
         scalp_fraction=float(np.mean(seg.scalp)),
         hair_grey_fraction=float(analysis.hair.grey_fraction) if analysis.hair else None,
         warnings=tuple(analysis.warnings),
+        correction_method=inspection.correction.method,
+        correction_gains=_gains_of(inspection.correction.details),
     )
+
+
+def _gains_of(details) -> tuple[float, float, float] | None:
+    gains = details.get("gains")
+    if gains is None or len(gains) != 3:
+        return None
+    return tuple(float(g) for g in gains)
 
 
 def analyse_all(paths: list[Path], workers: int) -> list[PhotoResult]:
@@ -333,6 +358,7 @@ class PairAgreement:
     skin_delta_e: float | None
     hair_presence_differs: bool
     skin_presence_differs: bool
+    correction_differs: bool = False
 
     @property
     def badness(self) -> float:
@@ -362,9 +388,20 @@ def compare_pairs(pairs: list[CopyPair], results: dict[str, PhotoResult]) -> lis
                 skin_delta_e=_delta_e(a.skin_lab, b.skin_lab),
                 hair_presence_differs=(a.hair_lab is None) != (b.hair_lab is None),
                 skin_presence_differs=(a.skin_lab is None) != (b.skin_lab is None),
+                correction_differs=corrected_differently(a, b),
             )
         )
     return agreements
+
+
+def corrected_differently(a: PhotoResult, b: PhotoResult) -> bool:
+    """Whether two copies' colour corrections differ (see CORRECTION_GAIN_TOLERANCE)."""
+    if a.correction_method != b.correction_method:
+        return True
+    if a.correction_gains is None or b.correction_gains is None:
+        return False
+    ratio = np.asarray(a.correction_gains, float) / np.asarray(b.correction_gains, float)
+    return bool(np.any(np.maximum(ratio, 1.0 / ratio) > CORRECTION_GAIN_TOLERANCE))
 
 
 # --------------------------------------------------------------------------------------
@@ -430,6 +467,18 @@ def print_pairs(pairs: list[CopyPair], agreements: list[PairAgreement], hand_che
                                    sum(a.hair_presence_differs for a in subset)))  # fmt: skip
         print(_tone_agreement_line("skin", [a.skin_delta_e for a in subset],
                                    sum(a.skin_presence_differs for a in subset)))  # fmt: skip
+        differ = [a for a in subset if a.correction_differs]
+        same = [a for a in subset if not a.correction_differs]
+        if subset:
+            print(f"  corrected differently (method, or a gain > {CORRECTION_GAIN_TOLERANCE - 1:.0%} apart): "
+                  f"{len(differ)} pairs; within ΔE00 {DELTA_E_REQUIREMENT:g} for hair / skin: "
+                  f"{_share_within(differ, 'hair_delta_e')} / {_share_within(differ, 'skin_delta_e')} of those, "
+                  f"{_share_within(same, 'hair_delta_e')} / {_share_within(same, 'skin_delta_e')} of the others")  # fmt: skip
+
+
+def _share_within(agreements: list[PairAgreement], field: str) -> str:
+    values = [getattr(a, field) for a in agreements if getattr(a, field) is not None]
+    return _percent(sum(v <= DELTA_E_REQUIREMENT for v in values), len(values)).strip() if values else "–"
 
 
 def _delta_e_text(value: float | None, differs: bool) -> str:

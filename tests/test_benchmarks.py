@@ -8,6 +8,7 @@ closing notes, and timings are never asserted.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,24 @@ def test_speed_benchmark_runs():
 def test_real_photo_benchmark_runs_on_a_few_photos():
     out = _run("benchmarks/real_photos.py", "--limit", "4", "--workers", "1")
     assert "Crashes:          0 unexpected exceptions" in out
+    assert "corrected differently (method, or a gain > 4% apart)" in out
+
+
+def test_real_photo_benchmark_tells_copies_corrected_differently():
+    # Its split of the rotated pairs: a no-reference estimate applied in one copy and
+    # not the other, or a "card" found in one copy only, is a different correction;
+    # gains a few per cent apart are not.
+    spec = importlib.util.spec_from_file_location("real_photos_benchmark", ROOT / "benchmarks" / "real_photos.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    photo = dict(name="a.jpg", dataset="hair-loss", view="Back", seconds=0.1)
+    kept = module.PhotoResult(**photo, correction_method="auto", correction_gains=(1.0, 1.0, 1.0))
+    applied = module.PhotoResult(**photo, correction_method="auto", correction_gains=(0.72, 1.08, 1.73))
+    nearly = module.PhotoResult(**photo, correction_method="auto", correction_gains=(1.03, 1.0, 0.98))
+    card = module.PhotoResult(**photo, correction_method="grey-card", correction_gains=(1.0, 1.0, 1.0))
+    chart = module.PhotoResult(**photo, correction_method="chart", correction_gains=None)
+    assert module.corrected_differently(kept, applied) and module.corrected_differently(applied, kept)
+    assert not module.corrected_differently(kept, nearly)
+    assert module.corrected_differently(kept, card)
+    assert not module.corrected_differently(chart, chart)
