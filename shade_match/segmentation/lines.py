@@ -213,25 +213,25 @@ def _ridge_widths(mask: np.ndarray) -> tuple[float, float]:
     return median, float(std[0, 0] / mean[0, 0])
 
 
-def _clear_of(mask: np.ndarray, half_width: float) -> np.ndarray:
-    """*mask* grown by *half_width* px (rounded up). What lies outside it is clear of
-    every line; the pixels merely off the line masks are mostly their fringes (or the
-    scalp's edge) when the lines cover most of the scalp, and can be of any colour: on
-    two renders of short strands, comparing with them vetoed right decisions."""
-    return cv2.dilate(_as_uint8(mask), _disc(2 * int(np.ceil(half_width)) + 1)).astype(bool)
+def _clear_of(mask: np.ndarray, half_width: float, within: np.ndarray) -> np.ndarray:
+    """The pixels of *within* farther than *half_width* px (rounded up) from *mask*:
+    clear of every line. The pixels merely off the line masks are mostly their fringes
+    (or the scalp's edge) when the lines cover most of the scalp, and can be of any
+    colour: on two renders of short strands, comparing with them vetoed right decisions."""
+    return within & ~cv2.dilate(_as_uint8(mask), _disc(2 * int(np.ceil(half_width)) + 1)).astype(bool)
 
 
-def _on_its_side(lightness, off_lines, seed_lab, light: bool) -> bool:
+def _on_its_side(lightness, clear, seed_lab, light: bool) -> bool:
     """Whether seeds of median colour *seed_lab* are lighter (*light*) or darker than
-    the scalp pixels clear of every line (*off_lines*): light strands are lighter than
+    the scalp pixels clear of every line (*clear*, from :func:`_clear_of`): light strands are lighter than
     the skin between them, dark strands darker. Light "lines" darker than that are
     skin islands inside a hair region beside a bald crown (a region-scale render where
     the width test alone took the crown for the hair). True when fewer than 50 pixels
     are clear of the lines (nothing to compare with; 50 px, as the package's other
     floors for a median, is a choice)."""
-    if np.count_nonzero(off_lines) < 50:
+    if np.count_nonzero(clear) < 50:
         return True
-    rest_l = float(np.median(_sample(lightness, off_lines)))
+    rest_l = float(np.median(_sample(lightness, clear)))
     return seed_lab[0] >= rest_l if light else seed_lab[0] <= rest_l
 
 
@@ -276,7 +276,7 @@ def _resolve_polarity(lab, lightness, chroma, scalp, dark_seed, light_seed, dark
         min(dark_width, light_width) >= POLARITY_RIDGE_MIN_HALF_WIDTH_PX
         and abs(dark_variation - light_variation) >= POLARITY_WIDTH_CV_MARGIN
         and _on_its_side(
-            lightness, scalp & ~_clear_of(dark_seed | light_seed, max(dark_width, light_width)),
+            lightness, _clear_of(dark_seed | light_seed, max(dark_width, light_width), scalp),
             light_lab if width_says_light else dark_lab, width_says_light,
         )  # fmt: skip
     ):
