@@ -56,7 +56,15 @@ What it measures
    are the proxy; the overlays are for looking.
 5. **Close-ups.** The three dermoscopy photos: hair and skin Lab, hair coverage (hair
    area / scalp area) and the analysis warnings.
-6. ``--overlays DIR`` writes, for the 10 worst rotated pairs, one PNG each: a row per
+6. **Resized copies.** Every photo is also analysed shrunk to each of
+   :data:`RESIZE_SCALES` of its size: the pixels :func:`shade_match.io.load_image`
+   decodes (those the full-size analysis used), area-averaged (``cv2.INTER_AREA``, as
+   a phone or a messaging app downsizes), analysed as an array with default settings.
+   ΔE00 between the resized copy's hair (skin) and the full-size photo's, and presence
+   disagreements, as for the rotated copies. *Requirement* (the brief: "stable under
+   rotation and resize"): none is given in numbers; the rotated copies' ΔE00 1.0 is
+   printed as the yardstick. ``--resize-every N`` measures every N-th photo only.
+7. ``--overlays DIR`` writes, for the 10 worst rotated pairs, one PNG each: a row per
    copy of photo | :func:`shade_match.overlay.render_overlay` of the corrected image
    (hair orange, skin sky blue, excluded purple, scalp outline yellow). The second copy
    is rotated back onto the first so the rows line up.
@@ -117,6 +125,11 @@ DELTA_E_REQUIREMENT = 1.0
 #: colour by 0.3–0.8 ΔE00 (three skins, L* 40–80, through shade_match.colour and
 #: CIEDE2000), so 4 % is about the requirement's 1 ΔE00 on its own.
 CORRECTION_GAIN_TOLERANCE = 1.04
+#: Scales of the resized copies (item 6). A choice: 0.75 and 0.5 of the dataset's
+#: 640 px are 480 and 320 px, the sizes a phone's "medium" and "small" sharing presets
+#: and messaging apps make of a photo; below ~300 px a head's hair is no longer
+#: resolved even as a texture.
+RESIZE_SCALES = (0.75, 0.5)
 #: How many worst pairs to list and draw.
 WORST_PAIRS = 10
 #: Photos handed to a worker at a time: large enough to amortise the inter-process
@@ -194,8 +207,9 @@ def _worker_init() -> None:
     cv2.setNumThreads(1)
 
 
-def analyse_photo(path: str) -> PhotoResult:
-    """Run ``inspect_image`` on one photo and keep the outcome, whatever it is."""
+def analyse_photo(path: str, pixels: np.ndarray | None = None) -> PhotoResult:
+    """Run ``inspect_image`` on one photo (on *pixels* instead of the file when given)
+    and keep the outcome, whatever it is."""
     from shade_match.analysis import inspect_image
     from shade_match.errors import ShadeMatchError
 
@@ -207,7 +221,7 @@ def analyse_photo(path: str) -> PhotoResult:
     )
     start = time.perf_counter()
     try:
-        inspection = inspect_image(photo)
+        inspection = inspect_image(photo if pixels is None else pixels)
     except Exception as error:  # every exception is data here
         return PhotoResult(
             **common,
@@ -232,6 +246,23 @@ def analyse_photo(path: str) -> PhotoResult:
     )
 
 
+def analyse_resized(path: str, scale: float) -> PhotoResult:
+    """:func:`analyse_photo` of the photo shrunk to *scale* of its size (item 6).
+
+    The name of the result is ``"<file name>@<scale>"``; its time includes the decode
+    and the resize."""
+    from shade_match.io import load_image
+
+    start = time.perf_counter()
+    rgb = load_image(path).rgb
+    height, width = rgb.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    result = analyse_photo(path, pixels=resized)
+    return PhotoResult(**{**asdict(result), "name": f"{Path(path).name}@{scale:g}",
+                          "seconds": time.perf_counter() - start})  # fmt: skip
+
+
 def _gains_of(details) -> tuple[float, float, float] | None:
     gains = details.get("gains")
     if gains is None or len(gains) != 3:
@@ -246,6 +277,16 @@ def analyse_all(paths: list[Path], workers: int) -> list[PhotoResult]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
         return list(pool.map(analyse_photo, [str(p) for p in paths], chunksize=CHUNK_SIZE))
+
+
+def analyse_resized_all(paths: list[Path], scales, workers: int) -> list[PhotoResult]:
+    """:func:`analyse_resized` of every path at every scale (path-major order)."""
+    for variable in _THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")
+    jobs = [(str(p), scale) for p in paths for scale in scales]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+        return list(pool.map(analyse_resized, *zip(*jobs), chunksize=CHUNK_SIZE)) if jobs else []
 
 
 # --------------------------------------------------------------------------------------
@@ -394,6 +435,41 @@ def compare_pairs(pairs: list[CopyPair], results: dict[str, PhotoResult]) -> lis
     return agreements
 
 
+@dataclass(frozen=True)
+class ResizeAgreement:
+    """ΔE00 between a resized copy's tones and the full-size photo's (item 6)."""
+
+    name: str
+    scale: float
+    hair_delta_e: float | None
+    skin_delta_e: float | None
+    hair_presence_differs: bool
+    skin_presence_differs: bool
+    correction_differs: bool
+
+
+def compare_resized(resized: list[PhotoResult], results: dict[str, PhotoResult]) -> list[ResizeAgreement]:
+    """One :class:`ResizeAgreement` per resized copy whose photo and copy were both analysed."""
+    agreements = []
+    for copy in resized:
+        name, _, scale = copy.name.rpartition("@")
+        full = results.get(name)
+        if full is None or full.failed or copy.failed:
+            continue
+        agreements.append(
+            ResizeAgreement(
+                name=name,
+                scale=float(scale),
+                hair_delta_e=_delta_e(full.hair_lab, copy.hair_lab),
+                skin_delta_e=_delta_e(full.skin_lab, copy.skin_lab),
+                hair_presence_differs=(full.hair_lab is None) != (copy.hair_lab is None),
+                skin_presence_differs=(full.skin_lab is None) != (copy.skin_lab is None),
+                correction_differs=corrected_differently(full, copy),
+            )
+        )
+    return agreements
+
+
 def corrected_differently(a: PhotoResult, b: PhotoResult) -> bool:
     """Whether two copies' colour corrections differ (see CORRECTION_GAIN_TOLERANCE)."""
     if a.correction_method != b.correction_method:
@@ -476,7 +552,32 @@ def print_pairs(pairs: list[CopyPair], agreements: list[PairAgreement], hand_che
                   f"{_share_within(same, 'hair_delta_e')} / {_share_within(same, 'skin_delta_e')} of the others")  # fmt: skip
 
 
-def _share_within(agreements: list[PairAgreement], field: str) -> str:
+def print_resized(resized: list[PhotoResult], agreements: list[ResizeAgreement], scales) -> None:
+    failed = [r for r in resized if r.failed and not r.error_on_purpose]
+    print(f"\nResized copies (area average to {', '.join(f'{s:g}' for s in scales)} of the size), "
+          f"against the full-size photo   requirement: stable under resize "
+          f"(yardstick: ΔE00 ≤ {DELTA_E_REQUIREMENT:g}, as for rotated copies)")  # fmt: skip
+    print(f"  copies analysed: {len(resized)}; unexpected exceptions: {len(failed)}")
+    for error_type, count in Counter(r.error_type for r in failed).most_common():
+        example = next(r for r in failed if r.error_type == error_type)
+        print(f"    {error_type} × {count}, e.g. {example.name}: {example.error_message[:200]}")
+    for scale in scales:
+        subset = [a for a in agreements if a.scale == scale]
+        print(f"  scale {scale:g}: {len(subset)} photos")
+        print("  " + _tone_agreement_line("hair", [a.hair_delta_e for a in subset],
+                                         sum(a.hair_presence_differs for a in subset)))  # fmt: skip
+        print("  " + _tone_agreement_line("skin", [a.skin_delta_e for a in subset],
+                                         sum(a.skin_presence_differs for a in subset)))  # fmt: skip
+        differ = [a for a in subset if a.correction_differs]
+        same = [a for a in subset if not a.correction_differs]
+        if subset:
+            print(f"    corrected differently from the full size: {len(differ)}; within ΔE00 "
+                  f"{DELTA_E_REQUIREMENT:g} for hair / skin: {_share_within(differ, 'hair_delta_e')} / "
+                  f"{_share_within(differ, 'skin_delta_e')} of those, {_share_within(same, 'hair_delta_e')} / "
+                  f"{_share_within(same, 'skin_delta_e')} of the others")  # fmt: skip
+
+
+def _share_within(agreements, field: str) -> str:
     values = [getattr(a, field) for a in agreements if getattr(a, field) is not None]
     return _percent(sum(v <= DELTA_E_REQUIREMENT for v in values), len(values)).strip() if values else "–"
 
@@ -628,11 +729,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, metavar="PATH", help="write per-photo and per-pair results here")
     parser.add_argument("--pairs-cache", type=Path, metavar="PATH", help="read/write the found copy pairs here")
     parser.add_argument("--overlays", type=Path, metavar="DIR", help="write overlay PNGs of the worst pairs here")
+    parser.add_argument("--resize-every", type=int, default=1, metavar="N",
+                        help="analyse resized copies of every N-th photo only (default 1: all; 0: none)")  # fmt: skip
     return parser
 
 
-def _write_json(path: Path, results: list[PhotoResult], agreements: list[PairAgreement]) -> None:
-    payload = {"photos": [asdict(r) for r in results], "pairs": [asdict(a) for a in agreements]}
+def _write_json(path: Path, results: list[PhotoResult], agreements: list[PairAgreement],
+                resized: list[PhotoResult], resize_agreements: list[ResizeAgreement]) -> None:  # fmt: skip
+    payload = {
+        "photos": [asdict(r) for r in results], "pairs": [asdict(a) for a in agreements],
+        "resized": [asdict(r) for r in resized], "resize_agreements": [asdict(a) for a in resize_agreements],
+    }  # fmt: skip
     path.write_text(json.dumps(payload, indent=1, ensure_ascii=False))
 
 
@@ -640,6 +747,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.workers < 1:
         _parser().error(f"--workers must be ≥ 1; got {args.workers}")
+    if args.resize_every < 0:
+        _parser().error(f"--resize-every must be ≥ 0; got {args.resize_every}")
     started = time.perf_counter()
     paths = sorted(HAIR_LOSS.glob("*.jpg"))[: args.limit]
     close_ups = sorted(DERMOSCOPY.glob("*.jpg"))
@@ -658,6 +767,9 @@ def main(argv: list[str] | None = None) -> int:
     pairs_seconds = time.perf_counter() - pairs_started
     agreements = compare_pairs(pairs, by_name)
     worst = worst_rotated(agreements)
+    resize_paths = paths[:: args.resize_every] if args.resize_every else []
+    resized = analyse_resized_all(resize_paths, RESIZE_SCALES, args.workers)
+    resize_agreements = compare_resized(resized, by_name)
 
     print(f"Code measured:    {version}")
     print_crashes(results, wall, args.workers)
@@ -665,8 +777,10 @@ def main(argv: list[str] | None = None) -> int:
     print_worst(worst, by_name)
     print_hair_vs_skin(results)
     print_close_ups(close_up_results)
+    if resize_paths:
+        print_resized(resized, resize_agreements, RESIZE_SCALES)
     if args.json:
-        _write_json(args.json, all_results, agreements)
+        _write_json(args.json, all_results, agreements, resized, resize_agreements)
         print(f"\nPer-photo results written to {args.json}")
     if args.overlays:
         write_overlays(worst, args.overlays)

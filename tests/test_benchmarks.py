@@ -55,6 +55,7 @@ def test_real_photo_benchmark_runs_on_a_few_photos():
     out = _run("benchmarks/real_photos.py", "--limit", "4", "--workers", "1")
     assert "Crashes:          0 unexpected exceptions" in out
     assert "corrected differently (method, or a gain > 4% apart)" in out
+    assert "Resized copies" in out and "unexpected exceptions: 0" in out
 
 
 def test_real_photo_benchmark_tells_copies_corrected_differently():
@@ -75,3 +76,28 @@ def test_real_photo_benchmark_tells_copies_corrected_differently():
     assert not module.corrected_differently(kept, nearly)
     assert module.corrected_differently(kept, card)
     assert not module.corrected_differently(chart, chart)
+
+
+def test_real_photo_benchmark_compares_resized_copies_with_their_full_size_photo():
+    # Item 6: each "<name>@<scale>" result is compared with the full-size "<name>";
+    # a tone found in one and not the other is a presence disagreement, and a copy
+    # whose photo failed (or is missing) is left out.
+    spec = importlib.util.spec_from_file_location("real_photos_benchmark", ROOT / "benchmarks" / "real_photos.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    common = dict(dataset="hair-loss", view="Back", seconds=0.1, correction_method="auto",
+                  correction_gains=(1.0, 1.0, 1.0))  # fmt: skip
+    full = module.PhotoResult(name="a.jpg", hair_lab=(30.0, 5.0, 8.0), skin_lab=(60.0, 12.0, 18.0), **common)
+    same = module.PhotoResult(name="a.jpg@0.75", hair_lab=(30.0, 5.0, 8.0), skin_lab=(60.0, 12.0, 18.0), **common)
+    bald = module.PhotoResult(name="a.jpg@0.5", hair_lab=None, skin_lab=(66.0, 12.0, 18.0), **common)
+    orphan = module.PhotoResult(name="b.jpg@0.5", hair_lab=None, skin_lab=(66.0, 12.0, 18.0), **common)
+    found = module.compare_resized([same, bald, orphan], {"a.jpg": full})
+    assert [(a.name, a.scale) for a in found] == [("a.jpg", 0.75), ("a.jpg", 0.5)]
+    assert found[0].hair_delta_e == 0.0 and found[0].skin_delta_e == 0.0
+    assert not found[0].hair_presence_differs and not found[0].correction_differs
+    assert found[1].hair_delta_e is None and found[1].hair_presence_differs
+    # Only L* differs (60 → 66): CIEDE2000 is ΔL* / S_L, S_L = 1 + 0.015 (L̄ − 50)² /
+    # √(20 + (L̄ − 50)²) with L̄ = 63 (Sharma et al. 2005, eq. 10).
+    s_l = 1 + 0.015 * 13**2 / (20 + 13**2) ** 0.5
+    assert found[1].skin_delta_e == pytest.approx(6.0 / s_l, abs=1e-6)

@@ -330,6 +330,23 @@ def test_grey_card_near_the_edge_is_found_but_not_one_cut_off_by_it():
     assert find_grey_card(_card_at(width - CARD_RECT[2] - 4, 200)) is None
 
 
+@pytest.mark.parametrize("side", [300, 200])
+def test_grey_card_is_found_in_a_photo_smaller_than_the_search_copy(side):
+    # The search runs on a copy whose long side is 400 px, enlarged when the photo is
+    # smaller, so its windows and rings cover the same part of the scene at any size;
+    # the card comes back in the photo's own pixels.
+    rgb8 = render(3000, card=True, seed=4)
+    scale = side / max(rgb8.shape[:2])
+    small = cv2.resize(rgb8, (round(rgb8.shape[1] * scale), round(rgb8.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    rect = find_grey_card(small)
+    assert rect is not None
+    x, y, w, h = rect
+    cx, cy, cw, ch = (round(v * scale) for v in CARD_RECT)
+    inter = max(0, min(x + w, cx + cw) - max(x, cx)) * max(0, min(y + h, cy + ch) - max(y, cy))
+    assert inter / (w * h + cw * ch - inter) > 0.7
+    assert x + w <= small.shape[1] and y + h <= small.shape[0]
+
+
 def test_grey_card_requested_but_absent_raises():
     with pytest.raises(AnalysisError, match="expected a grey card in the photo"):
         correct_colours(render(), "grey-card")

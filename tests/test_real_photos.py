@@ -130,3 +130,28 @@ def test_close_up_strands_are_found_and_darker_than_skin(name):
     assert analysis.hair.lab[0] <= analysis.skin.lab[0] - 5.0
     # Strands, not the whole frame.
     assert 0.02 <= inspection.segmentation.coverage <= 0.6
+
+
+#: Photos (no card in any) whose copies shrunk below the card search's 400 px found a
+#: "card" (a wall, a shirt) when the search ran on them as they were; at 640 px none.
+SHRUNK_FALSE_CARDS = [
+    ("14-Top-Down_jpg.rf.14c44ddf59fdce6873c52038ec6d171d.jpg", 0.35),
+    ("2-Right_jpg.rf.85140c5fea2e3a6f8383132e1908d606.jpg", 0.5),
+    ("25-Back_jpg.rf.a32045a5890778f7b0de2e55534f1b2f.jpg", 0.5),
+]
+
+
+@pytest.mark.parametrize("name, scale", SHRUNK_FALSE_CARDS, ids=[n.split(".rf.")[0] for n, _ in SHRUNK_FALSE_CARDS])
+def test_a_shrunk_photo_finds_no_card_that_the_full_size_photo_does_not(name, scale):
+    from shade_match.correction import find_grey_card
+    from shade_match.io import load_image
+
+    rgb = load_image(_resolve(name)).rgb
+    assert find_grey_card(rgb) is None
+    height, width = rgb.shape[:2]
+    small = cv2.resize(rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    assert find_grey_card(small) is None
+    # and the shrunk photo's analysis goes through (its tones may differ: see
+    # benchmarks/real_photos.py, resized copies)
+    analysis = inspect_image(small).analysis
+    assert analysis.correction.method == "auto" and analysis.skin is not None
