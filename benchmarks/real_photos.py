@@ -422,17 +422,19 @@ def compare_pairs(pairs: list[CopyPair], results: dict[str, PhotoResult]) -> lis
         a, b = results[pair.first], results[pair.second]
         if a.failed or b.failed:
             continue
-        agreements.append(
-            PairAgreement(
-                pair=pair,
-                hair_delta_e=_delta_e(a.hair_lab, b.hair_lab),
-                skin_delta_e=_delta_e(a.skin_lab, b.skin_lab),
-                hair_presence_differs=(a.hair_lab is None) != (b.hair_lab is None),
-                skin_presence_differs=(a.skin_lab is None) != (b.skin_lab is None),
-                correction_differs=corrected_differently(a, b),
-            )
-        )
+        agreements.append(PairAgreement(pair=pair, **_tone_comparison(a, b)))
     return agreements
+
+
+def _tone_comparison(a: PhotoResult, b: PhotoResult) -> dict:
+    """The fields two analyses of one scene are compared by (rotated or resized copies)."""
+    return dict(
+        hair_delta_e=_delta_e(a.hair_lab, b.hair_lab),
+        skin_delta_e=_delta_e(a.skin_lab, b.skin_lab),
+        hair_presence_differs=(a.hair_lab is None) != (b.hair_lab is None),
+        skin_presence_differs=(a.skin_lab is None) != (b.skin_lab is None),
+        correction_differs=corrected_differently(a, b),
+    )
 
 
 @dataclass(frozen=True)
@@ -456,17 +458,7 @@ def compare_resized(resized: list[PhotoResult], results: dict[str, PhotoResult])
         full = results.get(name)
         if full is None or full.failed or copy.failed:
             continue
-        agreements.append(
-            ResizeAgreement(
-                name=name,
-                scale=float(scale),
-                hair_delta_e=_delta_e(full.hair_lab, copy.hair_lab),
-                skin_delta_e=_delta_e(full.skin_lab, copy.skin_lab),
-                hair_presence_differs=(full.hair_lab is None) != (copy.hair_lab is None),
-                skin_presence_differs=(full.skin_lab is None) != (copy.skin_lab is None),
-                correction_differs=corrected_differently(full, copy),
-            )
-        )
+        agreements.append(ResizeAgreement(name=name, scale=float(scale), **_tone_comparison(full, copy)))
     return agreements
 
 
@@ -513,10 +505,10 @@ def print_crashes(results: list[PhotoResult], wall_seconds: float, workers: int)
 def _tone_agreement_line(label: str, values: list[float | None], presence_differs: int) -> str:
     measured = np.array([v for v in values if v is not None])
     if not len(measured):
-        return f"  {label}: no pair with both tones"
+        return f"{label}: no pair with both tones"
     within = int(np.count_nonzero(measured <= DELTA_E_REQUIREMENT))
     return (
-        f"  {label}: both found {len(measured)}; ΔE00 ≤ {DELTA_E_REQUIREMENT:g}: "
+        f"{label}: both found {len(measured)}; ΔE00 ≤ {DELTA_E_REQUIREMENT:g}: "
         f"{_percent(within, len(measured))}; median {np.median(measured):.2f}, "
         f"p90 {np.percentile(measured, 90):.2f}, max {measured.max():.2f}; "
         f"presence disagreements {presence_differs}"
@@ -539,17 +531,23 @@ def print_pairs(pairs: list[CopyPair], agreements: list[PairAgreement], hand_che
     ):
         print(f"{title}: {len(subset)} pairs analysed on both sides"
               f"   requirement: hair and skin ΔE00 ≤ {DELTA_E_REQUIREMENT:g}")  # fmt: skip
-        print(_tone_agreement_line("hair", [a.hair_delta_e for a in subset],
-                                   sum(a.hair_presence_differs for a in subset)))  # fmt: skip
-        print(_tone_agreement_line("skin", [a.skin_delta_e for a in subset],
-                                   sum(a.skin_presence_differs for a in subset)))  # fmt: skip
-        differ = [a for a in subset if a.correction_differs]
-        same = [a for a in subset if not a.correction_differs]
-        if subset:
-            print(f"  corrected differently (method, or a gain > {CORRECTION_GAIN_TOLERANCE - 1:.0%} apart): "
-                  f"{len(differ)} pairs; within ΔE00 {DELTA_E_REQUIREMENT:g} for hair / skin: "
-                  f"{_share_within(differ, 'hair_delta_e')} / {_share_within(differ, 'skin_delta_e')} of those, "
-                  f"{_share_within(same, 'hair_delta_e')} / {_share_within(same, 'skin_delta_e')} of the others")  # fmt: skip
+        _print_agreement(subset, "  ", "pairs")
+
+
+def _print_agreement(subset, indent: str, unit: str) -> None:
+    """Hair and skin agreement lines, and the split by correction, of *subset*
+    (:class:`PairAgreement` or :class:`ResizeAgreement` records)."""
+    print(indent + _tone_agreement_line("hair", [a.hair_delta_e for a in subset],
+                                        sum(a.hair_presence_differs for a in subset)))  # fmt: skip
+    print(indent + _tone_agreement_line("skin", [a.skin_delta_e for a in subset],
+                                        sum(a.skin_presence_differs for a in subset)))  # fmt: skip
+    differ = [a for a in subset if a.correction_differs]
+    same = [a for a in subset if not a.correction_differs]
+    if subset:
+        print(f"{indent}corrected differently (method, or a gain > {CORRECTION_GAIN_TOLERANCE - 1:.0%} apart): "
+              f"{len(differ)} {unit}; within ΔE00 {DELTA_E_REQUIREMENT:g} for hair / skin: "
+              f"{_share_within(differ, 'hair_delta_e')} / {_share_within(differ, 'skin_delta_e')} of those, "
+              f"{_share_within(same, 'hair_delta_e')} / {_share_within(same, 'skin_delta_e')} of the others")  # fmt: skip
 
 
 def print_resized(resized: list[PhotoResult], agreements: list[ResizeAgreement], scales) -> None:
@@ -564,17 +562,7 @@ def print_resized(resized: list[PhotoResult], agreements: list[ResizeAgreement],
     for scale in scales:
         subset = [a for a in agreements if a.scale == scale]
         print(f"  scale {scale:g}: {len(subset)} photos")
-        print("  " + _tone_agreement_line("hair", [a.hair_delta_e for a in subset],
-                                         sum(a.hair_presence_differs for a in subset)))  # fmt: skip
-        print("  " + _tone_agreement_line("skin", [a.skin_delta_e for a in subset],
-                                         sum(a.skin_presence_differs for a in subset)))  # fmt: skip
-        differ = [a for a in subset if a.correction_differs]
-        same = [a for a in subset if not a.correction_differs]
-        if subset:
-            print(f"    corrected differently from the full size: {len(differ)}; within ΔE00 "
-                  f"{DELTA_E_REQUIREMENT:g} for hair / skin: {_share_within(differ, 'hair_delta_e')} / "
-                  f"{_share_within(differ, 'skin_delta_e')} of those, {_share_within(same, 'hair_delta_e')} / "
-                  f"{_share_within(same, 'skin_delta_e')} of the others")  # fmt: skip
+        _print_agreement(subset, "    ", "photos")
 
 
 def _share_within(agreements, field: str) -> str:
