@@ -1379,7 +1379,9 @@ _CARD_MIN_EDGE_FRACTION = 0.6
 #: in one rotated copy and not in the other, and its exposure gain of 0.63 darkened
 #: that whole photo. The synthetic cards sit 4 % of the short side from the edge.
 _CARD_MIN_RING_IN_FRAME = 0.85
-#: Side of the thumbnail the card search runs on (speed).
+#: Side of the copy the card search runs on: larger photos are shrunk to it (speed),
+#: smaller ones enlarged (one scale of the scene, :func:`_search_copy`). The windows
+#: and rings above are in its pixels.
 _CARD_SEARCH_SIDE = 400
 
 
