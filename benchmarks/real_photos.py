@@ -98,6 +98,9 @@ from skimage.color import deltaE_ciede2000
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
+# Thread pools inside a worker (set before the worker imports NumPy): one thread each,
+# so ``--workers`` processes use ``--workers`` cores.
+from shade_match.runtime import THREAD_POOL_VARIABLES as _THREAD_VARIABLES  # noqa: E402
 
 REAL_PHOTOS = Path("/work/shared/real_photos")
 HAIR_LOSS = REAL_PHOTOS / "hair-loss-train"
@@ -135,9 +138,6 @@ WORST_PAIRS = 10
 #: Photos handed to a worker at a time: large enough to amortise the inter-process
 #: traffic, small enough that both workers stay busy to the end.
 CHUNK_SIZE = 8
-#: Thread pools inside a worker (set before the worker imports NumPy): one thread each,
-#: so ``--workers`` processes use ``--workers`` cores.
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 # --------------------------------------------------------------------------------------

@@ -35,7 +35,10 @@ import tempfile
 import time
 from pathlib import Path
 
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# shade_match.runtime imports no NumPy, so the variables can still be set after it
+from shade_match.runtime import THREAD_POOL_VARIABLES as _THREAD_VARIABLES  # noqa: E402
+
 _CHILD_FLAG = "SHADE_MATCH_SPEED_ONE_CORE"
 
 #: Targets from issue 3.
@@ -194,5 +197,4 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     _ensure_one_core()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     sys.exit(main())

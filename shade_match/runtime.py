@@ -21,6 +21,11 @@ import ctypes
 import ctypes.util
 import sys
 
+#: Environment variables that size the thread pools of NumPy's BLAS/OpenMP builds and
+#: numexpr. They take effect only when set before NumPy is first imported; the
+#: benchmarks set them to 1 so that each process uses one core.
+THREAD_POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
 #: mallopt(3) parameter numbers from glibc's <malloc.h>.
 _M_TRIM_THRESHOLD = -1
 _M_TOP_PAD = -2
