@@ -274,10 +274,18 @@ def test_invalid_options_are_settings_errors(tmp_path, scalp_photos):
 
 def _start_batch(args: list[str]) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen(
-        [sys.executable, "-m", "shade_match.batch", *args],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-    )
+    # A run launched as a background job of a non-interactive shell (`cmd &`) ignores
+    # SIGINT, and an ignored signal passes to every child: the batch would then rightly
+    # ignore the Ctrl-C the tests send. A handler, unlike "ignore", is reset on exec, so
+    # the batch starts with the SIGINT a terminal gives it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "shade_match.batch", *args],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _complete_lines(path: Path) -> int:
