@@ -270,23 +270,26 @@ def _gains_of(details) -> tuple[float, float, float] | None:
     return tuple(float(g) for g in gains)
 
 
-def analyse_all(paths: list[Path], workers: int) -> list[PhotoResult]:
-    """Analyse *paths* in *workers* spawned processes; results in the order of *paths*."""
+def _in_workers(function, arguments: list[tuple], workers: int) -> list[PhotoResult]:
+    """``function(*a)`` for every tuple *a* of *arguments*, in *workers* spawned
+    processes; results in the order of *arguments*."""
+    if not arguments:
+        return []
     for variable in _THREAD_VARIABLES:  # inherited by the spawned workers
         os.environ.setdefault(variable, "1")
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-        return list(pool.map(analyse_photo, [str(p) for p in paths], chunksize=CHUNK_SIZE))
+        return list(pool.map(function, *zip(*arguments), chunksize=CHUNK_SIZE))
+
+
+def analyse_all(paths: list[Path], workers: int) -> list[PhotoResult]:
+    """Analyse *paths* in *workers* spawned processes; results in the order of *paths*."""
+    return _in_workers(analyse_photo, [(str(p),) for p in paths], workers)
 
 
 def analyse_resized_all(paths: list[Path], scales, workers: int) -> list[PhotoResult]:
     """:func:`analyse_resized` of every path at every scale (path-major order)."""
-    for variable in _THREAD_VARIABLES:
-        os.environ.setdefault(variable, "1")
-    jobs = [(str(p), scale) for p in paths for scale in scales]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-        return list(pool.map(analyse_resized, *zip(*jobs), chunksize=CHUNK_SIZE)) if jobs else []
+    return _in_workers(analyse_resized, [(str(p), scale) for p in paths for scale in scales], workers)
 
 
 # --------------------------------------------------------------------------------------

@@ -1024,13 +1024,17 @@ def _check_image(rgb8) -> np.ndarray:
 
 
 def _shrink(rgb8: np.ndarray, side: int) -> tuple[np.ndarray, float]:
-    height, width = rgb8.shape[:2]
-    longest = max(height, width)
-    if longest <= side:
+    if max(rgb8.shape[:2]) <= side:
         return rgb8, 1.0
-    scale = side / longest
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    size, scale = _size_with_long_side(rgb8.shape, side)
     return cv2.resize(rgb8, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _size_with_long_side(shape, side: int) -> tuple[tuple[int, int], float]:
+    """``((width, height), scale)`` of an image of *shape* scaled to long side *side*."""
+    height, width = shape[:2]
+    scale = side / max(height, width)
+    return (max(1, round(width * scale)), max(1, round(height * scale))), scale
 
 
 def _illuminant_details(white_rgb: np.ndarray) -> dict[str, Any]:
@@ -1428,11 +1432,9 @@ def _search_copy(rgb8: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     searched at one scale of the scene whatever its size: searched as they were, the
     dataset's photos shrunk to 320 and 224 px found 6 and 16 "cards" (walls, shirts)
     where at 640 px they found 1."""
-    height, width = rgb8.shape[:2]
-    if max(height, width) >= side:
+    if max(rgb8.shape[:2]) >= side:
         return _shrink(rgb8, side)
-    scale = side / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    size, scale = _size_with_long_side(rgb8.shape, side)
     return cv2.resize(rgb8, size, interpolation=cv2.INTER_LINEAR), scale
 
 

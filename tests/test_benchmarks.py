@@ -58,14 +58,20 @@ def test_real_photo_benchmark_runs_on_a_few_photos():
     assert "Resized copies" in out and "unexpected exceptions: 0" in out
 
 
-def test_real_photo_benchmark_tells_copies_corrected_differently():
-    # Its split of the rotated pairs: a no-reference estimate applied in one copy and
-    # not the other, or a "card" found in one copy only, is a different correction;
-    # gains a few per cent apart are not.
+def _real_photos_benchmark():
+    """benchmarks/real_photos.py imported as a module (it is a script, not a package)."""
     spec = importlib.util.spec_from_file_location("real_photos_benchmark", ROOT / "benchmarks" / "real_photos.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
+    return module
+
+
+def test_real_photo_benchmark_tells_copies_corrected_differently():
+    # Its split of the rotated pairs: a no-reference estimate applied in one copy and
+    # not the other, or a "card" found in one copy only, is a different correction;
+    # gains a few per cent apart are not.
+    module = _real_photos_benchmark()
     photo = dict(name="a.jpg", dataset="hair-loss", view="Back", seconds=0.1)
     kept = module.PhotoResult(**photo, correction_method="auto", correction_gains=(1.0, 1.0, 1.0))
     applied = module.PhotoResult(**photo, correction_method="auto", correction_gains=(0.72, 1.08, 1.73))
@@ -82,10 +88,7 @@ def test_real_photo_benchmark_compares_resized_copies_with_their_full_size_photo
     # Item 6: each "<name>@<scale>" result is compared with the full-size "<name>";
     # a tone found in one and not the other is a presence disagreement, and a copy
     # whose photo failed (or is missing) is left out.
-    spec = importlib.util.spec_from_file_location("real_photos_benchmark", ROOT / "benchmarks" / "real_photos.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = _real_photos_benchmark()
     common = dict(dataset="hair-loss", view="Back", seconds=0.1, correction_method="auto",
                   correction_gains=(1.0, 1.0, 1.0))  # fmt: skip
     full = module.PhotoResult(name="a.jpg", hair_lab=(30.0, 5.0, 8.0), skin_lab=(60.0, 12.0, 18.0), **common)

@@ -286,14 +286,18 @@ def test_grey_card_rectangle_corrects_skin(cct_k):
     assert result.reference_mask[y + 10, x + 10] and not result.reference_mask[400, 600]
 
 
+def _iou(a, b) -> float:
+    """Intersection over union of two (x, y, w, h) rectangles."""
+    (x, y, w, h), (bx, by, bw, bh) = a, b
+    inter = max(0, min(x + w, bx + bw) - max(x, bx)) * max(0, min(y + h, by + bh) - max(y, by))
+    return inter / (w * h + bw * bh - inter)
+
+
 def test_grey_card_is_found_automatically():
     rgb8 = render(3000, card=True, seed=4)
     rect = find_grey_card(rgb8)
     assert rect is not None
-    x, y, w, h = rect
-    cx, cy, cw, ch = CARD_RECT
-    inter = max(0, min(x + w, cx + cw) - max(x, cx)) * max(0, min(y + h, cy + ch) - max(y, cy))
-    assert inter / (w * h + cw * ch - inter) > 0.8
+    assert _iou(rect, CARD_RECT) > 0.8
     result = correct_colours(rgb8, "auto")
     assert result.method == "grey-card"
     assert result.details["requested"] == "auto" and result.details["source"] == "grey-card (found)"
@@ -340,10 +344,8 @@ def test_grey_card_is_found_in_a_photo_smaller_than_the_search_copy(side):
     small = cv2.resize(rgb8, (round(rgb8.shape[1] * scale), round(rgb8.shape[0] * scale)), interpolation=cv2.INTER_AREA)
     rect = find_grey_card(small)
     assert rect is not None
+    assert _iou(rect, tuple(round(v * scale) for v in CARD_RECT)) > 0.7
     x, y, w, h = rect
-    cx, cy, cw, ch = (round(v * scale) for v in CARD_RECT)
-    inter = max(0, min(x + w, cx + cw) - max(x, cx)) * max(0, min(y + h, cy + ch) - max(y, cy))
-    assert inter / (w * h + cw * ch - inter) > 0.7
     assert x + w <= small.shape[1] and y + h <= small.shape[0]
 
 
