@@ -419,6 +419,71 @@ def test_estimate_is_near_the_true_light_under_3000_k():
     assert result.confidence <= 0.5  # a strong estimated cast lowers confidence
 
 
+FAIR_SKIN_LAB = (80.0, 8.0, 15.0)  # fair skin: its red channel clips first under a warm light
+
+
+def protected_render(cct_k: float, *, headroom: float = 1.0, seed: int = 6) -> np.ndarray:
+    """:func:`render`'s scene of fair skin under *cct_k*, exposed as a camera that
+    protects its highlights: the whole photo scaled so that the 99.5th percentile of
+    its brightest channel is 0.98 / *headroom* in linear light (headroom 1: at the clip
+    level; > 1: exposed below it). The true skin is :data:`FAIR_SKIN_LAB` at
+    exposure 1."""
+    rng = np.random.default_rng(seed)
+    height, width = 600, 800
+    scene = np.ones((height, width, 3)) * srgb_to_linear(skin_srgb(FAIR_SKIN_LAB))
+    hair = tuple(srgb_to_linear(np.array(HAIR_SRGB8) / 255).tolist())
+    for _ in range(50):
+        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        cv2.circle(scene, centre, int(rng.integers(4, 18)), hair, -1)
+    scene = scene * cast_gains(cct_k)
+    scene *= 0.98 / headroom / np.percentile(scene.max(axis=2), 99.5)
+    noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
+    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+
+def skin_lightness(rgb: np.ndarray, rgb8_source: np.ndarray) -> float:
+    return float(rgb2lab(skin_pixels(rgb, rgb8_source).reshape(1, 1, 3))[0, 0, 0])
+
+
+def test_a_warm_cast_at_the_clip_level_gets_its_exposure_back(monkeypatch):
+    """Under 2700 K the red channel of fair skin reaches the clip level at a lower
+    exposure than the skin needs; a camera that protects its highlights darkens the
+    whole photo (here by ≈ 0.5 stop). Luminance-preserving gains leave that in place;
+    the headroom rule gives it back, up to ½ stop."""
+    rgb8 = protected_render(2700.0)
+    true_l = FAIR_SKIN_LAB[0]
+    result = correct_colours(rgb8, "auto")
+    assert result.details["correction_applied"]
+    restored = result.details["exposure_restored"]
+    assert 1.2 < restored <= 2**0.5 + 1e-6, restored
+    with_rule = skin_lightness(result.rgb, rgb8)
+    monkeypatch.setattr(correction, "_CLIP_LEVEL_PEAK", 2.0)  # the rule off
+    without = correct_colours(rgb8, "auto")
+    assert without.details["exposure_restored"] == 1.0
+    without_rule = skin_lightness(without.rgb, rgb8)
+    assert without_rule < true_l - 6, without_rule  # what the protection cost
+    assert abs(with_rule - true_l) < abs(without_rule - true_l) - 4, (with_rule, without_rule)
+    np.testing.assert_allclose(
+        np.array(result.details["gains"]), restored * np.array(without.details["gains"]), rtol=1e-3
+    )
+
+
+def test_a_cast_photo_exposed_below_the_clip_level_keeps_luminance_preserving_gains():
+    rgb8 = protected_render(2700.0, headroom=1.6)  # brightest channel at 0.61 linear
+    result = correct_colours(rgb8, "auto")
+    assert result.details["correction_applied"]
+    assert result.details["exposure_restored"] == 1.0
+
+
+def test_the_headroom_never_darkens_and_is_at_most_half_a_stop():
+    thumbnail = np.full((64, 64, 3), (250, 200, 150), np.uint8)  # red channel at the clip level
+    assert correction._highlight_headroom(thumbnail, np.array([1.2, 1.0, 1.0])) == 1.0  # gains raise it
+    assert correction._highlight_headroom(thumbnail, np.array([0.9, 1.0, 1.0])) == pytest.approx(1 / 0.9, rel=1e-4)
+    assert correction._highlight_headroom(thumbnail, np.array([0.3, 1.0, 1.0])) == pytest.approx(2**0.5)
+    dim = np.full((64, 64, 3), (200, 160, 120), np.uint8)  # 0.58 linear: not at the clip level
+    assert correction._highlight_headroom(dim, np.array([0.5, 1.0, 1.0])) == 1.0
+
+
 def highlight_scene(cct_k: float | None, seed: int = 3) -> np.ndarray:
     """Plain skin with one soft specular highlight (the light's own colour, added)."""
     rng = np.random.default_rng(seed)
