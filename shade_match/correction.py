@@ -691,7 +691,8 @@ _EXPOSURE_STOPS = 0.5
 #: are small. On the no-reference renders (seeds 0 and 1000, 200 each) thresholds
 #: from 0.85 to 0.95 gave skin medians within 0.1 ΔE00 of each other (0.965 lost a
 #: quarter of the photos the rule helps), so the highest of them is used: of the 232
-#: real phone photos the auto correction changes, 0.9 would have brightened 33.
+#: real phone photos the auto correction changes, it brightens 17 (by 1.15× median,
+#: 1.23× at most) where 0.9 brightened 33.
 _CLIP_LEVEL_PEAK = 0.95
 #: The percentile of the brightest channel that stands for the highlights: the renders'
 #: camera protects its 99.5th percentile (``shade_match.synthetic``), which leaves a
@@ -2301,7 +2302,8 @@ def _highlight_headroom(thumbnail: np.ndarray, gains: np.ndarray) -> float:
     ``2 ** _EXPOSURE_STOPS``. Otherwise 1 (see the module docstring).
 
     Measured (``python -m shade_match.evaluate --n 200``, cast-no-reference, seed 0 |
-    1000; skin / hair ΔE00 median): see the README's evaluation section.
+    1000, without → with): skin ΔE00 median 8.05 → 6.49 | 6.37 → 5.50, hair 7.40 → 6.06 |
+    7.26 → 7.27 (more in the README's evaluation section).
     """
     linear = _linear_image(np.ascontiguousarray(thumbnail)).reshape(-1, 3)
     peak = float(np.percentile(linear.max(axis=1), _HEADROOM_PERCENTILE))
