@@ -19,8 +19,9 @@ when no chart or card is in frame) and prints:
 - skin ΔE00 (scikit-image CIEDE2000) of the corrected photo over the TRUE skin mask
   (per-channel median of the pixels → CIELAB vs ``photo.true_skin_lab``), beside the
   uncorrected photo and an oracle that divides by the true light (what a perfect
-  white balance without exposure correction would give: the floor of any estimate
-  that, like this one, leaves exposure alone);
+  luminance-preserving white balance would give; the estimate can beat it on photos
+  exposed for a clipping channel, whose exposure ``correction._highlight_headroom``
+  gives back);
 - cast-no-reference: warn recall (a warning containing "colour cast") on photos whose
   light is more than 1000 K from D65, and the warn rate on the others;
 - neutral: the false-warning rate and the share of photos the estimate changed.

@@ -2305,11 +2305,11 @@ def _highlight_headroom(thumbnail: np.ndarray, gains: np.ndarray) -> float:
     1000, without → with): skin ΔE00 median 8.05 → 6.49 | 6.37 → 5.50, hair 7.40 → 6.06 |
     7.26 → 7.27 (more in the README's evaluation section).
     """
-    linear = _linear_image(np.ascontiguousarray(thumbnail)).reshape(-1, 3)
-    peak = float(np.percentile(linear.max(axis=1), _HEADROOM_PERCENTILE))
+    linear = _linear_image(thumbnail)
+    peak = float(np.percentile(_channel_max(linear), _HEADROOM_PERCENTILE))
     if peak < _CLIP_LEVEL_PEAK:
         return 1.0
-    corrected_peak = float(np.percentile((linear * np.float32(gains)).max(axis=1), _HEADROOM_PERCENTILE))
+    corrected_peak = float(np.percentile(_channel_max(linear * np.float32(gains)), _HEADROOM_PERCENTILE))
     if corrected_peak <= 0.0:
         return 1.0
     return float(np.clip(peak / corrected_peak, 1.0, 2.0**_EXPOSURE_STOPS))

@@ -92,8 +92,14 @@ def render(
     skin_lab=SKIN_LAB,
     size=(600, 800),
     seed: int = 0,
+    highlight_headroom: float | None = None,
 ) -> np.ndarray:
-    """A scalp-like scene (uint8 RGB) under a Planckian light."""
+    """A scalp-like scene (uint8 RGB) under a Planckian light.
+
+    With *highlight_headroom*, exposed as a camera that protects its highlights: the
+    whole photo scaled so that the 99.5th percentile of its brightest channel is
+    0.98 / *highlight_headroom* in linear light (1: at the clip level; > 1: below it).
+    """
     rng = np.random.default_rng(seed)
     height, width = size
     scene = np.ones((height, width, 3)) * srgb_to_linear(skin_srgb(skin_lab))
@@ -113,6 +119,8 @@ def render(
         x, y, w, h = CARD_RECT
         scene[y : y + h, x : x + w] = srgb_to_linear(np.array(CARD_SRGB8) / 255)
     scene = scene * cast_gains(cct_k)
+    if highlight_headroom is not None:
+        scene *= 0.98 / highlight_headroom / np.percentile(scene.max(axis=2), 99.5)
     noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
     return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
 
@@ -422,23 +430,10 @@ def test_estimate_is_near_the_true_light_under_3000_k():
 FAIR_SKIN_LAB = (80.0, 8.0, 15.0)  # fair skin: its red channel clips first under a warm light
 
 
-def protected_render(cct_k: float, *, headroom: float = 1.0, seed: int = 6) -> np.ndarray:
-    """:func:`render`'s scene of fair skin under *cct_k*, exposed as a camera that
-    protects its highlights: the whole photo scaled so that the 99.5th percentile of
-    its brightest channel is 0.98 / *headroom* in linear light (headroom 1: at the clip
-    level; > 1: exposed below it). The true skin is :data:`FAIR_SKIN_LAB` at
-    exposure 1."""
-    rng = np.random.default_rng(seed)
-    height, width = 600, 800
-    scene = np.ones((height, width, 3)) * srgb_to_linear(skin_srgb(FAIR_SKIN_LAB))
-    hair = tuple(srgb_to_linear(np.array(HAIR_SRGB8) / 255).tolist())
-    for _ in range(50):
-        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
-        cv2.circle(scene, centre, int(rng.integers(4, 18)), hair, -1)
-    scene = scene * cast_gains(cct_k)
-    scene *= 0.98 / headroom / np.percentile(scene.max(axis=2), 99.5)
-    noisy = linear_to_srgb(scene) * 255 + rng.normal(0, 1.2, scene.shape)
-    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+def protected_render(cct_k: float, *, headroom: float = 1.0) -> np.ndarray:
+    """Fair skin under *cct_k* exposed for its highlights (:func:`render`); the true skin
+    is :data:`FAIR_SKIN_LAB` at exposure 1."""
+    return render(cct_k, skin_lab=FAIR_SKIN_LAB, seed=6, highlight_headroom=headroom)
 
 
 def skin_lightness(rgb: np.ndarray, rgb8_source: np.ndarray) -> float:
