@@ -148,19 +148,40 @@ def _lab_step(lab_small: np.ndarray) -> np.ndarray:
     return np.sqrt(squared) / 2
 
 
-def _structure_evidence(rgb_small, lab_small, texture, centre, border) -> np.ndarray:
+def _structure_evidence(rgb_small, lab_small, texture, centre, border, *, hair_centre=False) -> np.ndarray:
     """Border pixels that are smooth but not connected to the central smooth skin (see
     SCALP_STEP_MIN_DE and SCALP_STRUCTURE_MIN_EXTENT): a wall or shirt of the head's
     colours, set apart from the dome by its outline or by the hair around it.
+
+    A centre with no smooth pixel is hair all over (a full head, or a close-up of dense
+    hair). Then, if *hair_centre* (the caller found no background by colour, so the
+    photo would otherwise be taken for a close-up filling the frame), a smooth piece
+    counts if it is of another material than the centre as a whole (the hair with the
+    skin between it): a full head in front of a wall of its colours, such as a grey
+    wall behind grey and black hair. The skin between the strands of a close-up of
+    dense hair comes in pieces smaller than SCALP_STRUCTURE_MIN_EXTENT. Without
+    *hair_centre* there is no evidence: beside hair that fills the centre, a smooth
+    piece is as often bald skin (a receding forehead) as a wall, and GrabCut has the
+    colour evidence to separate the two. Measured: on 400 neutral renders (evaluation
+    seeds 0 and 1000) the rule restores 13 scalp masks taken for the whole frame
+    (precision 0.39–0.86 → 0.92–0.99, recall ≥ 0.996); on the 1,294 real photos it does
+    not act (every photo with hair over the centre has colour evidence, ≥ 7 % of the
+    border), while applying it there too cut the bald skin beside the hair off the
+    scalp in 57 of them.
 
     Returns a bool mask of *border*'s shape.
     """
     smooth = texture < TEXTURE_HAIR_MIN
     central_skin = centre & smooth
-    if not central_skin.any():
-        return np.zeros_like(border)
     step = _lab_step(lab_small)
-    limit = max(SCALP_STEP_MIN_DE, SCALP_STEP_SKIN_RATIO * float(np.median(step[central_skin])))
+    if central_skin.any():
+        limit = max(SCALP_STEP_MIN_DE, SCALP_STEP_SKIN_RATIO * float(np.median(step[central_skin])))
+        head_sample = central_skin
+    elif hair_centre:  # the skin between the hair has no step of its own to measure
+        limit = SCALP_STEP_MIN_DE
+        head_sample = centre
+    else:
+        return np.zeros_like(border)
     passable = smooth & (step < limit)
     _, labels = cv2.connectedComponents(passable.astype(np.uint8), connectivity=4)
     reached = np.unique(labels[central_skin & passable])
@@ -176,8 +197,8 @@ def _structure_evidence(rgb_small, lab_small, texture, centre, border) -> np.nda
     keep[0] = False
     if not keep.any():
         return np.zeros_like(border)
-    skin_lab = np.median(lab_small[central_skin], axis=0)
-    skin_chroma = _chromaticity(srgb_to_linear(np.median(rgb_small[central_skin], axis=0)))
+    skin_lab = np.median(lab_small[head_sample], axis=0)
+    skin_chroma = _chromaticity(srgb_to_linear(np.median(rgb_small[head_sample], axis=0)))
     for piece in np.flatnonzero(keep):
         inside = pieces == piece
         distance = float(np.linalg.norm(np.median(lab_small[inside], axis=0) - skin_lab))
@@ -200,6 +221,8 @@ def _scalp_small(rgb_small, reference_small, texture_small=None) -> np.ndarray:
        far (≳ SCALP_COLOUR_REACH) from all of them are background evidence. So are
        smooth border pixels cut off from the central smooth skin by hair texture or a
        colour step (``_structure_evidence``): a wall of the hair's or skin's colour.
+       When colour finds none and hair fills the centre, smooth border pieces of
+       another material than the centre are (a full head in front of a wall).
     2. No such evidence: the photo is a close-up that fills the frame; all of it is scalp.
     3. Otherwise GrabCut starts with: central disc surely head, pixels of background
        colours probably background, the rest probably head; it then fits colour models
@@ -220,10 +243,13 @@ def _scalp_small(rgb_small, reference_small, texture_small=None) -> np.ndarray:
     bins = _lab_bins(flat)
     head_coloured = head_colours[bins[:, 0], bins[:, 1], bins[:, 2]].reshape(height, width)
     evidence = border & ~head_coloured
+    enough = SCALP_MIN_BACKGROUND_FRACTION * border.sum()
     if texture_small is not None:
         texture = cv2.resize(texture_small, (width, height), interpolation=cv2.INTER_AREA)
-        evidence |= _structure_evidence(rgb_small, lab_small, texture, centre, border)
-    if np.count_nonzero(evidence) < SCALP_MIN_BACKGROUND_FRACTION * border.sum():
+        evidence |= _structure_evidence(
+            rgb_small, lab_small, texture, centre, border, hair_centre=np.count_nonzero(evidence) < enough
+        )
+    if np.count_nonzero(evidence) < enough:
         return ~reference_small
     background_colours = _colour_set(lab_small[evidence], 1)
     background_coloured = background_colours[bins[:, 0], bins[:, 1], bins[:, 2]].reshape(height, width)
