@@ -470,11 +470,11 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     # "Near a light strand", dilated at the small size (a large disc at full size is slow).
     reach_small = max(3, 2 * round(SEED_NEIGHBOURHOOD_FRACTION * max(small_shape)) + 1)
     near_light = _dilated_at_small_size(light_seed, small_shape, reach_small, shape) | light_seed
-    glare = (
-        (lightness >= skin_l_ref + GLARE_L_ABOVE_SKIN)
-        & (chroma <= GLARE_CHROMA_FRACTION * max(skin_c_ref, 1.0))
-        & ~near_light
+    # Glare's colour (GLARE_L_ABOVE_SKIN, GLARE_CHROMA_FRACTION); also tested on the hair below.
+    glare_coloured = (lightness >= skin_l_ref + GLARE_L_ABOVE_SKIN) & (
+        chroma <= GLARE_CHROMA_FRACTION * max(skin_c_ref, 1.0)
     )
+    glare = glare_coloured & ~near_light
     glare = _dichromatic_glare(glare & scalp, rgb, scalp & ~reference, texture)
     glare = cv2.dilate(glare.astype(np.uint8), _disc(3)).astype(bool) & ~light_seed
     excluded = (clipped | glare) & scalp & ~reference
@@ -551,11 +551,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
     # Glare blobs that looked like light strands: speckled highlights are full of light
     # "lines". A compact, small, bright and nearly neutral patch of "hair" is glare.
     if hair.any():
-        bright = (
-            hair
-            & (lightness >= skin_l_ref + GLARE_L_ABOVE_SKIN)
-            & (chroma <= GLARE_CHROMA_FRACTION * max(skin_c_ref, 1.0))
-        )
+        bright = hair & glare_coloured
         blobs = _compact_blobs(
             cv2.morphologyEx(bright.astype(np.uint8), cv2.MORPH_CLOSE, _disc(5)).astype(bool),
             max_area=GLARE_BLOB_MAX_SCALP_FRACTION * max(1, scalp_px),
