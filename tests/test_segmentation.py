@@ -468,9 +468,9 @@ def test_pale_crown_inside_saturated_red_hair_is_skin_not_glare():
 
 def _head_on_wall(seed, wall_lab, *, size=640, hair_lab=DARK_HAIR_LAB, skin_lab=SKIN_LAB, crown=0.17):
     """A region-scale whole head (as in a 640 px photo): a smooth wall of *wall_lab*, a
-    head disc with a bald crown of radius *crown* (fraction of *size*; 0: none, hair
-    all over) and a ring of fine (1 px) strands, dense enough to read as a textured
-    region. Returns the image, the head mask and the wall mask."""
+    head disc with a bald crown of radius *crown* (fraction of *size*; 0: none) and a
+    ring of fine (1 px) strands around it (with no crown, a disc of them), dense enough
+    to read as a textured region. Returns the image, the head mask and the wall mask."""
     rng = np.random.default_rng(seed)
     shape = (size, size)
     yy, xx = np.mgrid[:size, :size]
