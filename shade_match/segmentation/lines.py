@@ -226,9 +226,9 @@ def _on_its_side(lightness, clear, seed_lab, light: bool) -> bool:
     the scalp pixels clear of every line (*clear*, from :func:`_clear_of`): light
     strands are lighter than the skin between them, dark strands darker. Light "lines"
     darker than that are skin islands inside a hair region beside a bald crown (a
-    region-scale render where the width test alone took the crown for the hair). True when fewer than 50 pixels
-    are clear of the lines (nothing to compare with; 50 px, as the package's other
-    floors for a median, is a choice)."""
+    region-scale render where the width test alone took the crown for the hair). True
+    when fewer than 50 pixels are clear of the lines (nothing to compare with; 50 px,
+    as the package's other floors for a median, is a choice)."""
     if np.count_nonzero(clear) < 50:
         return True
     rest_l = float(np.median(_sample(lightness, clear)))

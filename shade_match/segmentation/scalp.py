@@ -173,15 +173,15 @@ def _structure_evidence(rgb_small, lab_small, texture, centre, border, *, colour
     """
     smooth = texture < TEXTURE_HAIR_MIN
     central_skin = centre & smooth
+    if not central_skin.any() and colour_evidence:
+        return np.zeros_like(border)
     step = _lab_step(lab_small)
     if central_skin.any():
         limit = max(SCALP_STEP_MIN_DE, SCALP_STEP_SKIN_RATIO * float(np.median(step[central_skin])))
         head_sample = central_skin
-    elif not colour_evidence:  # the skin between the hair has no step of its own to measure
+    else:  # hair fills the centre: the skin between it has no step of its own to measure
         limit = SCALP_STEP_MIN_DE
         head_sample = centre
-    else:
-        return np.zeros_like(border)
     passable = smooth & (step < limit)
     _, labels = cv2.connectedComponents(passable.astype(np.uint8), connectivity=4)
     reached = np.unique(labels[central_skin & passable])
