@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,3 +105,69 @@ def test_real_photo_benchmark_compares_resized_copies_with_their_full_size_photo
     # √(20 + (L̄ − 50)²) with L̄ = 63 (Sharma et al. 2005, eq. 10).
     s_l = 1 + 0.015 * 13**2 / (20 + 13**2) ** 0.5
     assert found[1].skin_delta_e == pytest.approx(6.0 / s_l, abs=1e-6)
+
+
+def _hand_labelled_benchmark():
+    """benchmarks/hand_labelled.py imported as a module."""
+    spec = importlib.util.spec_from_file_location("hand_labelled_benchmark", ROOT / "benchmarks" / "hand_labelled.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+HAND_LABEL_KINDS = {
+    "hair_kind": {"black", "dark-brown", "brown", "light-brown-blond", "grey", "white", "salt-and-pepper", "none"},
+    "skin_kind": {"very-light", "light", "medium", "tan", "brown", "dark", "none"},
+}
+
+
+def test_hand_labels_are_boxes_inside_the_photos_of_the_sample_described():
+    # The file says: 60 photos, 12 per view, one copy per source photo, boxes of at
+    # least 12×12 px inside the 640×640 frame, kinds from the protocol's lists.
+    import json
+    import re
+
+    document = json.loads((ROOT / "benchmarks" / "hand_labels.json").read_text(encoding="utf-8"))
+    photos = document["photos"]
+    assert len(photos) == 60 and "protocol" in document and "sample" in document
+    views = [re.match(r"\d+-?(Top-Down|Front|Back|Left|Right)_jpg", name).group(1) for name in photos]
+    assert sorted(views.count(v) for v in set(views)) == [12] * 5
+    for name, label in photos.items():
+        for tone in ("hair", "skin"):
+            for box in label[tone]:
+                x, y, w, h = box
+                assert all(isinstance(v, int) for v in box), (name, box)
+                assert w >= 12 and h >= 12 and x >= 0 and y >= 0 and x + w <= 640 and y + h <= 640, (name, box)
+        for field, allowed in HAND_LABEL_KINDS.items():
+            assert label[field] in allowed, (name, field, label[field])
+    if REAL_PHOTOS.is_dir():
+        assert all((REAL_PHOTOS / name).is_file() for name in photos)
+
+
+def test_hand_label_truth_is_read_inside_the_boxes_at_the_working_scale():
+    # Left half red, right half blue: a box on the right half reads blue; a box given
+    # in photo pixels of a photo analysed at half size is halved, and so lands on the
+    # red half (x 40–56 of the photo is x 20–28 of the working image).
+    from skimage.color import rgb2lab
+
+    module = _hand_labelled_benchmark()
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[:, :30] = (200, 30, 30)
+    image[:, 30:] = (30, 30, 200)
+    blue = rgb2lab(np.array([[[30, 30, 200]]], np.uint8))[0, 0]
+    box = [[40, 10, 16, 20]]
+    assert np.allclose(module._box_lab(image, module._box_mask(image.shape[:2], [[35, 5, 20, 20]], 1.0)), blue)
+    mask = module._box_mask(image.shape[:2], box, 0.5)
+    assert mask.sum() == 8 * 10 and mask[5:15, 20:28].all()
+    red = rgb2lab(np.array([[[200, 30, 30]]], np.uint8))[0, 0]
+    assert np.allclose(module._box_lab(image, mask), red)
+    assert module._box_lab(image, module._box_mask(image.shape[:2], [], 1.0)) is None
+
+
+@pytest.mark.skipif(not REAL_PHOTOS.is_dir(), reason="shared/real_photos is not beside the checkout")
+def test_hand_labelled_benchmark_runs_on_a_few_photos():
+    out = _run("benchmarks/hand_labelled.py", "--limit", "2", "--workers", "1")
+    assert "2 photos × 2 corrections" in out
+    assert "correction 'none'" in out and "correction 'auto'" in out
+    assert "hair: ΔE00 median / p90" in out and "skin: ΔE00 median / p90" in out
