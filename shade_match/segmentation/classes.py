@@ -119,16 +119,10 @@ def _unresolved_hair(lab, rgb, skin, hair) -> np.ndarray:
     sample = index[:: max(1, len(index) // REFINE_MAX_PIXELS)]
     pixels = lab.reshape(-1, 3)[sample]
     order = np.argsort(pixels[:, 0])
-    centres = np.stack([np.median(pixels[order[: len(order) // 4]], 0), np.median(pixels[order[-len(order) // 4 :]], 0)])
-    columns = _columns(pixels)
-    for _ in range(REFINE_ITERATIONS):
-        nearest = (_squared_distance(columns, centres[0]) > _squared_distance(columns, centres[1])).astype(np.intp)
-        if min(np.count_nonzero(nearest == 0), np.count_nonzero(nearest == 1)) < 20:
-            return np.zeros_like(skin)
-        updated = np.stack([np.median(pixels[nearest == k], 0) for k in (0, 1)])
-        if np.allclose(updated, centres, atol=0.1):
-            break
-        centres = updated
+    start = np.stack([np.median(pixels[order[: len(order) // 4]], 0), np.median(pixels[order[-len(order) // 4 :]], 0)])
+    centres, nearest, fewest = _lloyd(pixels, start)
+    if fewest < _LLOYD_MIN_MEMBERS:  # one part emptied on the way: no split
+        return np.zeros_like(skin)
     shares = np.bincount(nearest, minlength=2) / len(nearest)
     if np.linalg.norm(centres[0] - centres[1]) < CLASS_MIN_SEPARATION or shares.min() < SKIN_SPLIT_MIN_SHARE:
         return np.zeros_like(skin)
@@ -221,20 +215,43 @@ def _refine_centres(lab_pixels: np.ndarray, centres: dict[str, np.ndarray]) -> d
     if len(lab_pixels) > REFINE_MAX_PIXELS:
         lab_pixels = lab_pixels[:: int(np.ceil(len(lab_pixels) / REFINE_MAX_PIXELS))]
     names = list(centres)
-    current = np.stack([centres[n] for n in names])
-    columns = _columns(lab_pixels)
+    current, _, _ = _lloyd(lab_pixels, np.stack([centres[n] for n in names]))
+    return {n: current[k] for k, n in enumerate(names)}
+
+
+#: A class keeps its centre in an iteration where fewer pixels than this are nearest
+#: it (a median of a handful of pixels is noise). A choice, as the package's other small
+#: floors.
+_LLOYD_MIN_MEMBERS = 20
+
+
+def _lloyd(pixels: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Lloyd (k-means) iterations with medians, from the centres *start* (k × 3).
+
+    At most REFINE_ITERATIONS; stops when no centre would move by more than 0.1 (the
+    centres are then those before that last update). A class with fewer than
+    :data:`_LLOYD_MIN_MEMBERS` pixels keeps its centre. Ties go to the first centre.
+    Returns the centres, each pixel's class in the last iteration, and the fewest
+    pixels any class had in any iteration (a two-way split that emptied a part on the
+    way is no split, see :func:`_unresolved_hair`).
+    """
+    current = np.array(start)
+    columns = _columns(pixels)
+    nearest = np.zeros(len(pixels), dtype=np.intp)
+    fewest = len(pixels)
     for _ in range(REFINE_ITERATIONS):
         distances = np.stack([_squared_distance(columns, centre) for centre in current], axis=1)
         nearest = np.argmin(distances, axis=1)
+        counts = np.bincount(nearest, minlength=len(current))
+        fewest = min(fewest, int(counts.min()))
         updated = current.copy()
-        for k in range(len(names)):
-            members = lab_pixels[nearest == k]
-            if len(members) >= 20:
-                updated[k] = np.median(members, axis=0)
+        for k in range(len(current)):
+            if counts[k] >= _LLOYD_MIN_MEMBERS:
+                updated[k] = np.median(pixels[nearest == k], axis=0)
         if np.allclose(updated, current, atol=0.1):
             break
         current = updated
-    return {n: current[k] for k, n in enumerate(names)}
+    return current, nearest, fewest
 
 
 def _initial_centres(lab, lightness, away_from_seeds, dark_seed, light_seed) -> dict[str, np.ndarray]:
