@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/hand_labelled.py                 # the 60 labelled photos, 2 workers
+    .venv/bin/python benchmarks/hand_labelled.py                 # the 120 labelled photos, 2 workers
     .venv/bin/python benchmarks/hand_labelled.py --json /tmp/hand.json --overlays /tmp/hand_overlays
 
 The first line printed names the measured code (commit, and any uncommitted changes to
@@ -10,15 +10,17 @@ The first line printed names the measured code (commit, and any uncommitted chan
 
 What the labels are
 -------------------
-``benchmarks/hand_labels.json`` holds, for photos of ``/work/shared/real_photos/
+``benchmarks/hand_labels.json`` holds, for 120 photos of ``/work/shared/real_photos/
 hair-loss-train/`` (640×640 phone photos of balding heads, CC BY 4.0; see that folder's
 README), boxes ``[x, y, w, h]`` that a person drew by eye, without running the analysis:
 inside dense scalp hair ("this is the colour of his hair") and inside bare scalp skin
 (not face, ears, neck, glare or deep shadow), or none when there is none to see; and
 what the person saw (``hair_kind``, ``skin_kind``). The protocol they followed is in the
-file (``protocol``). The photos are a fixed random sample, 12 per view, one copy of each
+file (``protocol``). The photos are a fixed random sample, 24 per view, one copy of each
 source photo (the rotated copies are not sampled twice), chosen before any label was
-drawn; see ``sample`` in the file.
+drawn; see ``sample`` in the file. 20 of them were labelled again by someone who saw
+neither the first labels nor the analysis (``second_opinion``): the script prints the
+spread between the two as the floor under what it measures.
 
 What it measures
 ----------------
@@ -36,8 +38,9 @@ sees the photo's own colours, so the truth is taken in the colours the analysis 
 
 Each prints ΔE00 (CIEDE2000, :func:`skimage.color.deltaE_ciede2000`) median / p90 for
 hair and skin over the photos where both the label and the analysis have that tone,
-the share within 5 and 10 ΔE00, and presence: hair (skin) reported where the person
-marked none, and not reported where the person marked some. The box median is not the
+the share within 5 and 10 ΔE00, the analysis's median ``confidence`` on the photos within
+10 ΔE00 and on those beyond (does it tell a failure?), and presence: hair (skin) reported
+where the person marked none, and not reported where the person marked some. The box median is not the
 analysis's definition of a tone (the purest hair, the skin near it): a few ΔE00 between
 the two are expected even for a perfect segmentation, which is why the share within 10
 is printed beside the median. ``--overlays DIR`` writes, per photo, the photo with the
@@ -123,6 +126,7 @@ def measure_photo(name: str, label: dict) -> dict:
             estimate = getattr(analysis, tone)
             out[f"{tone}_true"] = truth
             out[f"{tone}_estimate"] = list(estimate.lab) if estimate is not None else None
+            out[f"{tone}_confidence"] = float(estimate.confidence) if estimate is not None else None
             out[f"{tone}_delta_e"] = (
                 float(deltaE_ciede2000(np.array(truth), np.array(estimate.lab)))
                 if truth is not None and estimate is not None
@@ -163,11 +167,36 @@ def summarise(records: list[dict], labels: dict) -> None:
             missed = sum(r[f"{tone}_estimate"] is None for r in marked)
             spurious = sum(r[f"{tone}_estimate"] is not None for r in unmarked)
             print(f"  {tone}: ΔE00 median / p90 {_stats(values)}")
+            close = [r[f"{tone}_confidence"] for r in rows if r[f"{tone}_delta_e"] is not None and r[f"{tone}_delta_e"] <= WITHIN[-1]]
+            far = [r[f"{tone}_confidence"] for r in rows if r[f"{tone}_delta_e"] is not None and r[f"{tone}_delta_e"] > WITHIN[-1]]
+            if close and far:
+                print(f"        confidence (median): {np.median(close):.2f} within {WITHIN[-1]:g} ΔE00 (n={len(close)}), "
+                      f"{np.median(far):.2f} beyond (n={len(far)})")
             print(f"        marked on {len(marked)}, not reported on {missed}; "
                   f"marked none on {len(unmarked)}, reported anyway on {spurious}")
         both = [r for r in rows if r["hair_true"] and r["skin_true"] and r["hair_estimate"] and r["skin_estimate"]]
         order = sum((r["hair_true"][0] < r["skin_true"][0]) == (r["hair_estimate"][0] < r["skin_estimate"][0]) for r in both)
         print(f"  hair darker than skin as the boxes say: {order} of {len(both)}")
+
+
+def label_agreement(document: dict) -> None:
+    """ΔE00 between two labellers' box medians on the photos both labelled (the
+    file's ``second_opinion``), in the photo's own colours: the floor under any error."""
+    second = (document.get("second_opinion") or {}).get("photos") or {}
+    if not second:
+        return
+    first = document["photos"]
+    print(f"labels' own spread ({len(second)} photos labelled twice, photo colours):")
+    for tone in ("hair", "skin"):
+        values, presence = [], 0
+        for name, other in second.items():
+            image = cv2.imread(str(PHOTOS / name), cv2.IMREAD_COLOR)[..., ::-1]
+            a = _box_lab(image, _box_mask(image.shape[:2], first[name].get(tone) or [], 1.0))
+            b = _box_lab(image, _box_mask(image.shape[:2], other.get(tone) or [], 1.0))
+            presence += (a is None) == (b is None)
+            if a is not None and b is not None:
+                values.append(float(deltaE_ciede2000(np.array(a), np.array(b))))
+        print(f"  {tone}: ΔE00 median / p90 {_stats(values)}; both or neither marked it on {presence} of {len(second)}")
 
 
 def worst(records: list[dict], method: str, count: int) -> list[dict]:
@@ -226,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     names = sorted(labels)[: args.limit]
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         records = list(pool.map(measure_photo, names, [labels[n] for n in names]))
-    print(f"{len(records)} photos × {len(CORRECTIONS)} corrections in {time.perf_counter() - start:.0f} s")
+    print(f"{len(records)} photos × {len(CORRECTIONS)} corrections in {time.perf_counter() - start:.0f} s\n")
+    label_agreement(document)
     summarise(records, labels)
     print("\nworst photos (auto; ΔE00 hair, skin; box truth → estimate):")
     for record in worst(records, "auto", WORST):
