@@ -689,3 +689,27 @@ def test_a_bald_scalp_with_a_speckled_highlight_has_no_hair(case):
     analysis = analyze_image(photo.rgb, settings=AnalysisSettings(correction="auto"))
     assert analysis.hair is None
     assert deltaE_ciede2000(np.array(analysis.skin.lab), np.array(photo.true_skin_lab)) <= 3.0
+
+
+def _dense_hair_over(gap_lab, seed=3, shape=(480, 640)):
+    """Dense dark-brown strands (L* 24) over a flat field of *gap_lab*: a back view of
+    full hair whose gaps are shadow (or, at Monk 10, the darkest skin)."""
+    rng = np.random.default_rng(seed)
+    base = np.broadcast_to(_srgb(gap_lab), shape + (3,)) + rng.normal(0, 0.004, shape + (3,))
+    alpha = _draw_strands(rng, shape, 700, 4, length=(60, 160))
+    return np.clip(_paint(base.astype(np.float32), alpha, (24.0, 5.0, 8.0)), 0, 1).astype(np.float32)
+
+
+def test_skin_darker_than_any_skin_tone_is_not_measured():
+    # Gaps between dense strands at L* 4 are shadow in the hair: no skin, and a warning
+    # that says why. The darkest Monk tone (#292420, L* 14.6) between the same strands
+    # is still skin, and a skin region marked by hand is measured whatever it reads.
+    seg = _segment(_dense_hair_over((4.0, 1.0, 1.0)))
+    assert not seg.skin.any() and seg.hair.mean() > 0.5
+    assert any("darker than any skin tone" in w for w in seg.warnings)
+    monk10 = _dense_hair_over((14.6, 1.5, 3.5))
+    seg10 = _segment(monk10)
+    assert seg10.skin.any() and not any("darker than any skin tone" in w for w in seg10.warnings)
+    assert np.median(_lab_of(monk10)[..., 0][seg10.skin]) == pytest.approx(14.6, abs=1.5)
+    marked = _segment(_dense_hair_over((4.0, 1.0, 1.0)), skin_region=(100, 100, 200, 200))
+    assert marked.skin.any() and not any("darker than any skin tone" in w for w in marked.warnings)

@@ -189,6 +189,17 @@ GLARE_CHROMA_FRACTION = 0.6
 #: Deep shadow: L* below this fraction of the skin's median, smooth and not hair.
 SHADOW_L_FRACTION = 0.45
 
+#: L* of the darkest Monk Skin Tone, #292420 (Monk 2019/2023, as in
+#: :data:`shade_match.scales.MONK_SKIN_TONE_HEX`; sRGB → CIELAB D65).
+MONK_DARKEST_L = 14.6
+#: A skin mask whose median L* is below this is not skin, and is dropped (no skin is
+#: measured, with a warning): half the luminance of the darkest Monk tone (Y 0.0185 →
+#: 0.0092, L* 8.3, rounded down). Darker than that is the shadows of dense hair, or a
+#: photo a stop too dark to measure. Seen on the dataset photos: back views of full dark
+#: hair read their "skin" at L* 3–5 (8 of 1,294 photos, 4 source photos); the
+#: synthetic renders' skin, down to Monk 10 at exposure 0.7, reads L* ≥ 10.
+SKIN_MIN_L = 8.0
+
 #: Radius (fraction of the long side) around light strands where bright pixels are
 #: white hair, not glare, and around any strand where textured-or-not pixels of a hair
 #: colour join the hair region. A choice: ~2 % reaches across the gaps of a hair region.
@@ -614,6 +625,15 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
             hair = np.zeros(shape, dtype=bool)
             skin_between_hair = False
 
+    # Skin darker than any skin tone is the shadows of dense hair (a back view of full
+    # dark hair leaves no bare skin, and the darker shades of the hair fall to "skin").
+    too_dark_skin = None
+    if np.count_nonzero(skin) >= 50:
+        skin_l = float(np.median(_sample(lightness, skin)))
+        if skin_l < SKIN_MIN_L:
+            too_dark_skin = skin_l
+            skin = np.zeros(shape, dtype=bool)
+
     # Overrides.
     if hair_region is not None:
         box = rect_mask(shape, hair_region, "hair_region")
@@ -635,6 +655,12 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
         skin = skin_in_box if np.count_nonzero(skin_in_box) >= 50 else box_usable
 
     warnings = []
+    if too_dark_skin is not None and skin_region is None:
+        warnings.append(
+            f"The only skin-like pixels read L* {too_dark_skin:.0f}, darker than any skin tone (the "
+            f"darkest Monk tone is L* {MONK_DARKEST_L:.0f}): they are shadows in the hair, so no bare skin "
+            "is in view (or the photo is far too dark). Add a photo of a bald area, or mark one."
+        )
     if skin_between_hair and skin_region is None:
         warnings.append(
             "Hair and skin were hard to tell apart: the skin was measured between dense hair. "
