@@ -103,7 +103,9 @@ import cv2
 import numpy as np
 
 from ..colour import srgb_to_linear  # noqa: F401 (re-exported)
+from ..colour import hex_to_lab
 from ..errors import SettingsError
+from ..scales import MONK_SKIN_TONE_HEX
 from .geometry import (
     _dilated_at_small_size, _disc, _resize_to_side, _rotate_rect, _shape_at_side, _upsample_float,
     _upsample_mask, canonical_turns, quarter_turns, rect_mask,
@@ -189,9 +191,9 @@ GLARE_CHROMA_FRACTION = 0.6
 #: Deep shadow: L* below this fraction of the skin's median, smooth and not hair.
 SHADOW_L_FRACTION = 0.45
 
-#: L* of the darkest Monk Skin Tone, #292420 (Monk 2019/2023, as in
-#: :data:`shade_match.scales.MONK_SKIN_TONE_HEX`; sRGB → CIELAB D65).
-MONK_DARKEST_L = 14.6
+#: L* of the darkest Monk Skin Tone, #292420 (:data:`shade_match.scales.MONK_SKIN_TONE_HEX`,
+#: Monk 2019/2023; sRGB → CIELAB D65): 14.6.
+MONK_DARKEST_L = float(hex_to_lab(MONK_SKIN_TONE_HEX[-1])[0])
 #: A skin mask whose median L* is below this is not skin, and is dropped (no skin is
 #: measured, with a warning): half the luminance of the darkest Monk tone (Y 0.0185 →
 #: 0.0092, L* 8.3, rounded down). Darker than that is the shadows of dense hair, or a
@@ -633,6 +635,7 @@ def _segment_canonical(rgb, lab, reference, hair_region, skin_region) -> Segment
         if skin_l < SKIN_MIN_L:
             too_dark_skin = skin_l
             skin = np.zeros(shape, dtype=bool)
+            skin_between_hair = False  # no skin is measured at all
 
     # Overrides.
     if hair_region is not None:
