@@ -38,7 +38,8 @@ sees the photo's own colours, so the truth is taken in the colours the analysis 
 
 Each prints ΔE00 (CIEDE2000, :func:`skimage.color.deltaE_ciede2000`) median / p90 for
 hair and skin over the photos where both the label and the analysis have that tone,
-the share within 5 and 10 ΔE00, the analysis's median ``confidence`` on the photos within
+the share within 5 and 10 ΔE00, whether hair is darker or lighter than skin as the
+boxes say, the analysis's median ``confidence`` on the photos within
 10 ΔE00 and on those beyond (does it tell a failure?), and presence: hair (skin) reported
 where the person marked none, and not reported where the person marked some. The box median is not the
 analysis's definition of a tone (the purest hair, the skin near it): a few ΔE00 between
@@ -76,8 +77,10 @@ PHOTOS = next(
 )
 #: The correction settings measured (item 1 and 2 of the module docstring).
 CORRECTIONS = ("none", "auto")
-#: ΔE00 levels whose shares are printed. Choices: 5 is about the difference between
-#: neighbouring shades of an SMP pigment line (see palettes/); 10 is a different shade.
+#: ΔE00 levels whose shares are printed. Choices: 5 is two or three neighbouring shades
+#: of the shipped SMP palette (``palettes/smp-carbon-dilution.toml``: neighbours 2.2 ΔE00
+#: apart at the median) and under one hair level (``palettes/hair-levels.toml``: 5.7–12.1
+#: apart); 10 is more than a hair level.
 WITHIN = (5.0, 10.0)
 #: How many worst photos get an overlay.
 WORST = 12
@@ -176,7 +179,7 @@ def summarise(records: list[dict], labels: dict) -> None:
                   f"marked none on {len(unmarked)}, reported anyway on {spurious}")
         both = [r for r in rows if r["hair_true"] and r["skin_true"] and r["hair_estimate"] and r["skin_estimate"]]
         order = sum((r["hair_true"][0] < r["skin_true"][0]) == (r["hair_estimate"][0] < r["skin_estimate"][0]) for r in both)
-        print(f"  hair darker than skin as the boxes say: {order} of {len(both)}")
+        print(f"  hair darker or lighter than skin as the boxes say: {order} of {len(both)}")
 
 
 def label_agreement(document: dict) -> None:
