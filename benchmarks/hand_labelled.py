@@ -36,16 +36,20 @@ sees the photo's own colours, so the truth is taken in the colours the analysis 
    *corrected* image, so the correction's shift counts on neither side; the same
    segmentation question under the default settings.
 
-Each prints ΔE00 (CIEDE2000, :func:`skimage.color.deltaE_ciede2000`) median / p90 for
-hair and skin over the photos where both the label and the analysis have that tone,
-the share within 5 and 10 ΔE00, whether hair is darker or lighter than skin as the
-boxes say, the analysis's median ``confidence`` on the photos within
-10 ΔE00 and on those beyond (does it tell a failure?), and presence: hair (skin) reported
-where the person marked none, and not reported where the person marked some. The box median is not the
-analysis's definition of a tone (the purest hair, the skin near it): a few ΔE00 between
-the two are expected even for a perfect segmentation, which is why the share within 10
-is printed beside the median. ``--overlays DIR`` writes, per photo, the photo with the
-boxes (hair orange, skin blue) beside the analysis's overlay, for the 12 worst photos.
+Each prints, for hair and skin:
+- ΔE00 (CIEDE2000, :func:`skimage.color.deltaE_ciede2000`) median / p90 over the photos
+  where both the label and the analysis have that tone, and the share within 5 and 10;
+- the analysis's median ``confidence`` on the photos within 10 ΔE00 and on those beyond
+  (does it tell a failure?);
+- presence: the tone reported where the person marked none, and not reported where the
+  person marked some;
+- whether hair is darker or lighter than skin as the boxes say.
+
+The box median is not the analysis's definition of a tone (the purest hair, the skin
+near it): a few ΔE00 between the two are expected even for a perfect segmentation, which
+is why the share within 10 is printed beside the median. ``--overlays DIR`` writes the
+photo with the boxes (hair orange, skin blue) beside the analysis's overlay, for the 12
+worst photos.
 """
 
 from __future__ import annotations
