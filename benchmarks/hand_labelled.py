@@ -43,7 +43,8 @@ Each prints, for hair and skin:
   (does it tell a failure?);
 - presence: the tone reported where the person marked none, and not reported where the
   person marked some;
-- whether hair is darker or lighter than skin as the boxes say.
+- whether hair is darker or lighter than skin as the boxes say;
+- the median ΔE00 of hair and skin per view named in the file names.
 
 The box median is not the analysis's definition of a tone (the purest hair, the skin
 near it): a few ΔE00 between the two are expected even for a perfect segmentation, which
@@ -88,6 +89,12 @@ CORRECTIONS = ("none", "auto")
 WITHIN = (5.0, 10.0)
 #: How many worst photos get an overlay.
 WORST = 12
+#: The views named in the dataset's file names (``12-Top-Down_jpg…``, ``31Front_jpg…``).
+VIEWS = ("Top-Down", "Front", "Back", "Left", "Right")
+
+
+def _view_of(name: str) -> str:
+    return next((view for view in VIEWS if view in name), "")
 
 
 def _box_mask(shape, boxes, scale: float) -> np.ndarray:
@@ -181,6 +188,15 @@ def summarise(records: list[dict], labels: dict) -> None:
                       f"{np.median(far):.2f} beyond (n={len(far)})")
             print(f"        marked on {len(marked)}, not reported on {missed}; "
                   f"marked none on {len(unmarked)}, reported anyway on {spurious}")
+        by_view = []
+        for view in VIEWS:
+            in_view = [r for r in rows if _view_of(r["name"]) == view]
+            medians = []
+            for tone in ("hair", "skin"):
+                values = [r[f"{tone}_delta_e"] for r in in_view if r[f"{tone}_delta_e"] is not None]
+                medians.append(f"{np.median(values):.1f}" if values else "–")
+            by_view.append(f"{view} {medians[0]} / {medians[1]}")
+        print(f"  median ΔE00 hair / skin by view: {'; '.join(by_view)}")
         both = [r for r in rows if r["hair_true"] and r["skin_true"] and r["hair_estimate"] and r["skin_estimate"]]
         order = sum((r["hair_true"][0] < r["skin_true"][0]) == (r["hair_estimate"][0] < r["skin_estimate"][0]) for r in both)
         print(f"  hair darker or lighter than skin as the boxes say: {order} of {len(both)}")
