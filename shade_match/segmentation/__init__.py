@@ -198,8 +198,9 @@ MONK_DARKEST_L = float(hex_to_lab(MONK_SKIN_TONE_HEX[-1])[0])
 #: measured, with a warning): half the luminance of the darkest Monk tone (Y 0.0185 →
 #: 0.0092, L* 8.3, rounded down). Darker than that is the shadows of dense hair, or a
 #: photo a stop too dark to measure. Seen on the dataset photos: back views of full dark
-#: hair read their "skin" at L* 3–5 (8 of 1,294 photos, 4 source photos); the
-#: synthetic renders' skin, down to Monk 10 at exposure 0.7, reads L* ≥ 10.
+#: hair read their "skin" at L* 3–5 (8 of 1,294 photos, 4 source photos). No render of
+#: shade_match.evaluate (seeds 0 and 1000) is changed by it; the darkest skin reading on
+#: 400 neutral renders is L* 10, for true skin of L* 14–20.
 SKIN_MIN_L = 8.0
 
 #: Radius (fraction of the long side) around light strands where bright pixels are
