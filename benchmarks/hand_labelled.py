@@ -59,7 +59,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -71,6 +70,8 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # real_photos.py, also when imported
+from real_photos import VIEWS, _view_of, code_version  # noqa: E402
 from shade_match.runtime import THREAD_POOL_VARIABLES as _THREAD_VARIABLES  # noqa: E402
 
 LABELS = REPOSITORY / "benchmarks" / "hand_labels.json"
@@ -89,12 +90,6 @@ CORRECTIONS = ("none", "auto")
 WITHIN = (5.0, 10.0)
 #: How many worst photos get an overlay.
 WORST = 12
-#: The views named in the dataset's file names (``12-Top-Down_jpg…``, ``31Front_jpg…``).
-VIEWS = ("Top-Down", "Front", "Back", "Left", "Right")
-
-
-def _view_of(name: str) -> str:
-    return next((view for view in VIEWS if view in name), "")
 
 
 def _box_mask(shape, boxes, scale: float) -> np.ndarray:
@@ -151,17 +146,6 @@ def measure_photo(name: str, label: dict) -> dict:
     return record
 
 
-def _code_version() -> str:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPOSITORY,
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "shade_match"], cwd=REPOSITORY,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return commit + (" with uncommitted changes to shade_match/" if dirty else "")
-
-
 def _stats(values: list[float]) -> str:
     if not values:
         return "–"
@@ -175,17 +159,17 @@ def summarise(records: list[dict], labels: dict) -> None:
         failed = len(records) - len(rows)
         print(f"\ncorrection {method!r}: {len(rows)} photos analysed, {failed} failed")
         for tone in ("hair", "skin"):
-            values = [r[f"{tone}_delta_e"] for r in rows if r[f"{tone}_delta_e"] is not None]
+            scored = [(r[f"{tone}_delta_e"], r[f"{tone}_confidence"]) for r in rows if r[f"{tone}_delta_e"] is not None]
             marked = [r for r in rows if labels[r["name"]].get(tone)]
             unmarked = [r for r in rows if not labels[r["name"]].get(tone)]
             missed = sum(r[f"{tone}_estimate"] is None for r in marked)
             spurious = sum(r[f"{tone}_estimate"] is not None for r in unmarked)
-            print(f"  {tone}: ΔE00 median / p90 {_stats(values)}")
-            close = [r[f"{tone}_confidence"] for r in rows if r[f"{tone}_delta_e"] is not None and r[f"{tone}_delta_e"] <= WITHIN[-1]]
-            far = [r[f"{tone}_confidence"] for r in rows if r[f"{tone}_delta_e"] is not None and r[f"{tone}_delta_e"] > WITHIN[-1]]
+            print(f"  {tone}: ΔE00 median / p90 {_stats([d for d, _ in scored])}")
+            close = [c for d, c in scored if d <= WITHIN[-1]]
+            far = [c for d, c in scored if d > WITHIN[-1]]
             if close and far:
-                print(f"        confidence (median): {np.median(close):.2f} within {WITHIN[-1]:g} ΔE00 (n={len(close)}), "
-                      f"{np.median(far):.2f} beyond (n={len(far)})")
+                print(f"        confidence (median): {np.median(close):.2f} within {WITHIN[-1]:g} ΔE00 "
+                      f"(n={len(close)}), {np.median(far):.2f} beyond (n={len(far)})")
             print(f"        marked on {len(marked)}, not reported on {missed}; "
                   f"marked none on {len(unmarked)}, reported anyway on {spurious}")
         by_view = []
@@ -209,17 +193,20 @@ def label_agreement(document: dict) -> None:
     if not second:
         return
     first = document["photos"]
-    print(f"labels' own spread ({len(second)} photos labelled twice, photo colours):")
-    for tone in ("hair", "skin"):
-        values, presence = [], 0
-        for name, other in second.items():
-            image = cv2.imread(str(PHOTOS / name), cv2.IMREAD_COLOR)[..., ::-1]
+    values = {"hair": [], "skin": []}
+    presence = {"hair": 0, "skin": 0}
+    for name, other in second.items():
+        image = cv2.imread(str(PHOTOS / name), cv2.IMREAD_COLOR)[..., ::-1]
+        for tone in values:
             a = _box_lab(image, _box_mask(image.shape[:2], first[name].get(tone) or [], 1.0))
             b = _box_lab(image, _box_mask(image.shape[:2], other.get(tone) or [], 1.0))
-            presence += (a is None) == (b is None)
+            presence[tone] += (a is None) == (b is None)
             if a is not None and b is not None:
-                values.append(float(deltaE_ciede2000(np.array(a), np.array(b))))
-        print(f"  {tone}: ΔE00 median / p90 {_stats(values)}; both or neither marked it on {presence} of {len(second)}")
+                values[tone].append(float(deltaE_ciede2000(np.array(a), np.array(b))))
+    print(f"labels' own spread ({len(second)} photos labelled twice, photo colours):")
+    for tone in values:
+        print(f"  {tone}: ΔE00 median / p90 {_stats(values[tone])}; "
+              f"both or neither marked it on {presence[tone]} of {len(second)}")
 
 
 def worst(records: list[dict], method: str, count: int) -> list[dict]:
@@ -233,14 +220,15 @@ def worst(records: list[dict], method: str, count: int) -> list[dict]:
 
 def write_overlays(records: list[dict], labels: dict, folder: Path) -> None:
     from shade_match.analysis import inspect_image
-    from shade_match.overlay import render_overlay
+    from shade_match.overlay import OVERLAY_COLOURS, render_overlay
 
     folder.mkdir(parents=True, exist_ok=True)
     for rank, record in enumerate(worst(records, "auto", WORST), 1):
         inspection = inspect_image(PHOTOS / record["name"])
         photo = inspection.rgb.copy()
         label = labels[record["name"]]
-        for tone, colour in (("hair", (230, 159, 0)), ("skin", (86, 180, 233))):
+        for tone in ("hair", "skin"):
+            colour = OVERLAY_COLOURS[tone][1]  # the overlay's own colours beside it
             for x, y, w, h in label.get(tone) or []:
                 s = inspection.scale
                 cv2.rectangle(photo, (round(x * s), round(y * s)), (round((x + w) * s), round((y + h) * s)), colour, 2)
@@ -271,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"expected the labelled photos in {PHOTOS}; {len(missing)} missing, e.g. {missing[0]}", file=sys.stderr)
         return 2
-    print(f"code: {_code_version()}; labels: {args.labels.name}, {len(labels)} photos")
+    print(f"code: {code_version()}; labels: {args.labels.name}, {len(labels)} photos")
     for variable in _THREAD_VARIABLES:
         os.environ[variable] = "1"
     start = time.perf_counter()

@@ -59,13 +59,17 @@ def test_real_photo_benchmark_runs_on_a_few_photos():
     assert "Resized copies" in out and "unexpected exceptions: 0" in out
 
 
-def _real_photos_benchmark():
-    """benchmarks/real_photos.py imported as a module (it is a script, not a package)."""
-    spec = importlib.util.spec_from_file_location("real_photos_benchmark", ROOT / "benchmarks" / "real_photos.py")
+def _benchmark(script: str):
+    """benchmarks/<script>.py imported as a module (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"{script}_benchmark", ROOT / "benchmarks" / f"{script}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def _real_photos_benchmark():
+    return _benchmark("real_photos")
 
 
 def test_real_photo_benchmark_tells_copies_corrected_differently():
@@ -108,12 +112,7 @@ def test_real_photo_benchmark_compares_resized_copies_with_their_full_size_photo
 
 
 def _hand_labelled_benchmark():
-    """benchmarks/hand_labelled.py imported as a module."""
-    spec = importlib.util.spec_from_file_location("hand_labelled_benchmark", ROOT / "benchmarks" / "hand_labelled.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return _benchmark("hand_labelled")
 
 
 HAND_LABEL_KINDS = {
