@@ -44,7 +44,12 @@ Each prints, for hair and skin:
 - presence: the tone reported where the person marked none, and not reported where the
   person marked some;
 - whether hair is darker or lighter than skin as the boxes say;
-- the median ΔE00 of hair and skin per view named in the file names.
+- the median ΔE00 of hair and skin per view named in the file names;
+- where the boxes fall in the analysis's masks (:func:`box_placement`): how many photos
+  have most of a tone's box outside the scalp, in the hair mask, in the skin mask, or in
+  neither, and the median ΔE00 of each group. This tells the segmentation's failures
+  (the box outside the scalp or in the other tone's mask) from the estimate's (the box
+  inside the right mask, and still a different colour).
 
 The box median is not the analysis's definition of a tone (the purest hair, the skin
 near it): a few ΔE00 between the two are expected even for a perfect segmentation, which
@@ -90,6 +95,10 @@ CORRECTIONS = ("none", "auto")
 WITHIN = (5.0, 10.0)
 #: How many worst photos get an overlay.
 WORST = 12
+#: The masks a box's pixels are counted in (:func:`box_placement`), in the order a box
+#: is assigned to a group: a box is "in" the first place holding more than half of its
+#: pixels (a choice: a majority, so each box has at most one place), else "split".
+PLACES = ("outside the scalp", "hair mask", "skin mask", "excluded")
 
 
 def _box_mask(shape, boxes, scale: float) -> np.ndarray:
@@ -141,9 +150,31 @@ def measure_photo(name: str, label: dict) -> dict:
                 if truth is not None and estimate is not None
                 else None
             )
+            out[f"{tone}_box_in"] = box_placement(
+                _box_mask(shape, label.get(tone) or [], inspection.scale), inspection.segmentation
+            )
         out["warnings"] = list(analysis.warnings)
         record[method] = out
     return record
+
+
+def box_placement(box: np.ndarray, segmentation) -> dict[str, float] | None:
+    """Share of the *box* pixels in each of :data:`PLACES` (None for an empty box).
+
+    The places are exclusive as the segmentation's masks are (hair, skin and excluded
+    lie inside the scalp and do not overlap); what is inside the scalp and in none of
+    them (the gap kept between hair and skin, unused pixels) is the remainder.
+    """
+    count = int(np.count_nonzero(box))
+    if count == 0:
+        return None
+    masks = (~segmentation.scalp, segmentation.hair, segmentation.skin, segmentation.excluded)
+    return {place: float(np.count_nonzero(box & mask) / count) for place, mask in zip(PLACES, masks)}
+
+
+def placement_of(shares: dict[str, float]) -> str:
+    """The place holding more than half of a box's pixels, else ``"split"``."""
+    return next((place for place in PLACES if shares[place] > 0.5), "split")
 
 
 def _stats(values: list[float]) -> str:
@@ -181,6 +212,18 @@ def summarise(records: list[dict], labels: dict) -> None:
                 medians.append(f"{np.median(values):.1f}" if values else "–")
             by_view.append(f"{view} {medians[0]} / {medians[1]}")
         print(f"  median ΔE00 hair / skin by view: {'; '.join(by_view)}")
+        for tone in ("hair", "skin"):
+            groups = {}
+            for r in rows:
+                if r.get(f"{tone}_box_in") is not None:
+                    groups.setdefault(placement_of(r[f"{tone}_box_in"]), []).append(r[f"{tone}_delta_e"])
+            parts = []
+            for place in (*PLACES, "split"):
+                if place in groups:
+                    scored = [d for d in groups[place] if d is not None]
+                    median = f", ΔE00 median {np.median(scored):.1f}" if scored else ""
+                    parts.append(f"{place} {len(groups[place])}{median}")
+            print(f"  {tone} boxes mostly in: {'; '.join(parts)}")
         both = [r for r in rows if r["hair_true"] and r["skin_true"] and r["hair_estimate"] and r["skin_estimate"]]
         order = sum((r["hair_true"][0] < r["skin_true"][0]) == (r["hair_estimate"][0] < r["skin_estimate"][0]) for r in both)
         print(f"  hair darker or lighter than skin as the boxes say: {order} of {len(both)}")

@@ -166,9 +166,32 @@ def test_hand_label_truth_is_read_inside_the_boxes_at_the_working_scale():
     assert module._box_lab(image, module._box_mask(image.shape[:2], [], 1.0)) is None
 
 
+def test_hand_label_boxes_are_placed_in_the_masks_they_fall_in():
+    # A 10×10 frame: scalp on the left 8 columns, hair on columns 0–3, skin on 5–7,
+    # excluded on column 4. A box over columns 2–9 has 2/8 in the hair, 3/8 in the skin,
+    # 1/8 excluded and 2/8 outside the scalp: no majority, so "split".
+    from shade_match.segmentation import Segmentation
+
+    module = _hand_labelled_benchmark()
+    empty = np.zeros((10, 10), bool)
+    scalp, hair, skin, excluded = empty.copy(), empty.copy(), empty.copy(), empty.copy()
+    scalp[:, :8] = True
+    hair[:, :4] = True
+    skin[:, 5:8] = True
+    excluded[:, 4] = True
+    seg = Segmentation(scalp=scalp, hair=hair, skin=skin, excluded=excluded, reference=empty)
+    shares = module.box_placement(module._box_mask((10, 10), [[2, 0, 8, 10]], 1.0), seg)
+    assert shares == pytest.approx({"outside the scalp": 2 / 8, "hair mask": 2 / 8, "skin mask": 3 / 8, "excluded": 1 / 8})
+    assert module.placement_of(shares) == "split"
+    assert module.placement_of(module.box_placement(module._box_mask((10, 10), [[0, 0, 3, 10]], 1.0), seg)) == "hair mask"
+    assert module.placement_of(module.box_placement(module._box_mask((10, 10), [[7, 0, 3, 10]], 1.0), seg)) == "outside the scalp"
+    assert module.box_placement(empty, seg) is None
+
+
 @pytest.mark.skipif(not REAL_PHOTOS.is_dir(), reason="shared/real_photos is not beside the checkout")
 def test_hand_labelled_benchmark_runs_on_a_few_photos():
     out = _run("benchmarks/hand_labelled.py", "--limit", "2", "--workers", "1")
     assert "2 photos × 2 corrections" in out
     assert "correction 'none'" in out and "correction 'auto'" in out
     assert "hair: ΔE00 median / p90" in out and "skin: ΔE00 median / p90" in out
+    assert "hair boxes mostly in:" in out and "skin boxes mostly in:" in out
