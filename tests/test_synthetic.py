@@ -151,6 +151,7 @@ def test_random_spec_ranges(condition):
         assert 2700 - 1e-6 <= s.cct_kelvin <= 8000 + 1e-6
         assert 0 <= s.grey_fraction <= 0.8 and 0 <= s.hair_density <= 1
         assert 0 <= s.noise_sigma <= 4 and 0 <= s.shading <= 0.4 and 0 <= s.glare <= 0.6
+        assert 0 <= s.mutual_illumination <= 1
         assert s.jpeg_quality is None or 60 <= s.jpeg_quality <= 95
         assert s.white_balanced == (condition == "neutral")
         if s.scale == "region":
@@ -172,6 +173,8 @@ def test_random_spec_ranges(condition):
     assert ita.min() < -60 and ita.max() > 70
     ccts = np.array([s.cct_kelvin for s in specs])
     assert (ccts < 3500).any() and (ccts > 7000).any()
+    bounce = np.array([s.mutual_illumination for s in specs])
+    assert (bounce < 0.2).any() and (bounce > 0.8).any()
 
 
 def test_random_spec_rejects_unknown_condition():
@@ -223,6 +226,44 @@ def test_masks_are_consistent():
     assert not photo.scalp_mask[y : y + h, x : x + w].any()
     assert photo.true_coverage == pytest.approx(photo.hair_mask.sum() / photo.scalp_mask.sum())
     assert np.all((photo.hair_alpha >= 0) & (photo.hair_alpha <= 1))
+
+
+def test_mutual_illumination_colours_the_shade_and_leaves_the_lit_skin():
+    # A bald, flat-skinned scalp under shading 0.4: with grey shading the shaded skin is
+    # a darker copy of the lit skin (same linear-rgb chromaticity); with light bounced
+    # off the skin it is redder (the skin's own colour added), and the pixels at or
+    # above the median light are the same in both renders.
+    spec = _base_spec(hair_density=0.0, shading=0.4)
+    grey = render_scalp_photo(spec)
+    bounced = render_scalp_photo(replace(spec, mutual_illumination=1.0))
+    linear_grey, linear_bounced = _srgb_decode(grey.rgb), _srgb_decode(bounced.rgb)
+    luminance = linear_grey @ np.array([0.2126, 0.7152, 0.0722])
+    lit = luminance >= 1.01 * np.median(luminance)
+    shade = luminance <= np.quantile(luminance, 0.1)
+    assert lit.sum() > 1000 and shade.sum() > 1000
+    assert np.abs(bounced.rgb[lit].astype(int) - grey.rgb[lit].astype(int)).max() <= 1
+    truth = lab_to_linear_srgb(grey.true_skin_lab)
+    chromaticity = lambda rgb: rgb / rgb.sum(axis=-1, keepdims=True)  # noqa: E731
+    assert np.abs(np.median(chromaticity(linear_grey[shade]), axis=0) - chromaticity(truth)).max() < 0.005
+    shaded_red = np.median(chromaticity(linear_bounced[shade]), axis=0)[0]
+    assert shaded_red > chromaticity(truth)[0] + 0.02
+    assert np.median(linear_bounced[shade].sum(axis=-1)) > np.median(linear_grey[shade].sum(axis=-1))
+    assert bounced.true_skin_lab == grey.true_skin_lab  # the truth is the lit skin
+
+
+def test_region_scale_heads_are_sometimes_cut_by_the_frame():
+    # Real whole-head photos are framed on the crown, and the horseshoe often runs off
+    # the frame: so do about half of the region-scale renders.
+    touching = []
+    for seed in range(40):
+        spec = random_spec(seed, condition="neutral")
+        if spec.scale != "region":
+            continue
+        scalp = render_scalp_photo(clean_spec(spec, hair_density=0.0)).scalp_mask
+        touching.append(bool(scalp[0].any() or scalp[-1].any() or scalp[:, 0].any() or scalp[:, -1].any()))
+        if len(touching) == 10:
+            break
+    assert len(touching) == 10 and any(touching) and not all(touching)
 
 
 def test_bald_photo_has_no_hair():
