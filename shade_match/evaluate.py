@@ -140,6 +140,14 @@ class PhotoResult:
     correction_method: str | None = None
     seconds: float | None = None
     failed: str | None = None
+    #: Region scale: whether the head runs off the frame (its true scalp mask touches
+    #: an edge), as in most whole-head photos of shared/real_photos; None at strand scale.
+    head_cut_by_frame: bool | None = None
+
+
+def _touches_frame(mask: np.ndarray) -> bool:
+    """Whether *mask* reaches any edge of the frame."""
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
 
 
 def _delta_e(lab1, lab2) -> float:
@@ -201,6 +209,7 @@ def evaluate_photo(condition: str, index: int, seed: int = 0, *, size=None) -> l
             has_skin=has_skin,
             mixing_delta_e=mixing,
             monk_true=nearest_monk(photo.true_skin_lab),
+            head_cut_by_frame=_touches_frame(photo.scalp_mask) if spec.scale == "region" else None,
         )
         start = time.perf_counter()
         try:
@@ -341,6 +350,12 @@ def summarise(results: Sequence[PhotoResult]) -> dict:
                 "skin": _stats([r.skin_delta_e for r in sub if r.skin_delta_e is not None]),
                 "hair": _stats([r.hair_delta_e for r in sub if r.hair_delta_e is not None]),
             }
+        for cut, key in ((True, "region_cut_by_frame"), (False, "region_whole_head")):
+            sub = [r for r in ok if r.scale == "region" and r.head_cut_by_frame is cut]
+            by_scale[key] = {
+                "skin": _stats([r.skin_delta_e for r in sub if r.skin_delta_e is not None]),
+                "hair": _stats([r.hair_delta_e for r in sub if r.hair_delta_e is not None]),
+            }
         by_grey = {
             label: _stats([r.hair_delta_e for r in ok if r.hair_delta_e is not None and test(r.grey_fraction)])
             for label, test in (
@@ -423,8 +438,10 @@ def format_table(summary: dict) -> str:
     for case, s in summary.items():
         parts = []
         for scale, st in s["by_scale"].items():
+            name = {"region_cut_by_frame": "region, head cut by the frame",
+                    "region_whole_head": "region, whole head in frame"}.get(scale, scale)  # fmt: skip
             parts.append(
-                f"{scale}: skin {_fmt(st['skin']['median'])} (n={st['skin']['n']}), "
+                f"{name}: skin {_fmt(st['skin']['median'])} (n={st['skin']['n']}), "
                 f"hair {_fmt(st['hair']['median'])} (n={st['hair']['n']})"
             )
         grey = s["hair_by_grey_fraction"]

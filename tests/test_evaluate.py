@@ -100,6 +100,29 @@ def test_summary_counts_failures_as_data():
     assert s["failures"] == ["AnalysisError: no scalp"]
 
 
+def test_region_results_are_split_by_whether_the_head_runs_off_the_frame(small_run):
+    # Whole heads cut by the frame lose their horseshoe from the scalp mask more often
+    # (README, accuracy): the summary and the table show them apart.
+    assert all((r.head_cut_by_frame is None) == (r.scale == "strand") for r in small_run if not r.failed)
+
+    def region(index, cut, hair_de):
+        return PhotoResult(
+            case="neutral", condition="neutral", index=index, scale="region", hair_category="black",
+            cct_kelvin=6504.0, grey_fraction=0.0, has_hair=True, is_bald=False, has_skin=True, hair_found=True,
+            skin_found=True, hair_delta_e=hair_de, skin_delta_e=1.0, monk_true=5, monk_measured=5,
+            cast_warned=False, head_cut_by_frame=cut,
+        )  # fmt: skip
+
+    summary = summarise([region(0, True, 12.0), region(1, True, 14.0), region(2, False, 3.0)])
+    by_scale = summary["neutral"]["by_scale"]
+    assert by_scale["region"]["hair"]["n"] == 3
+    assert by_scale["region_cut_by_frame"]["hair"] == {"n": 2, "median": 13.0, "p90": pytest.approx(13.8)}
+    assert by_scale["region_whole_head"]["hair"] == {"n": 1, "median": 3.0, "p90": 3.0}
+    table = format_table(summary)
+    assert "region, head cut by the frame: skin 1.00 (n=2), hair 13.00 (n=2)" in table
+    assert "region, whole head in frame: skin 1.00 (n=1), hair 3.00 (n=1)" in table
+
+
 @pytest.mark.slow
 def test_results_do_not_depend_on_worker_count():
     one = run_evaluation(1, seed=3, conditions=["neutral"], size=SMALL)
