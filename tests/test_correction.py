@@ -797,6 +797,28 @@ def test_refining_keeps_a_reference_correction_and_a_too_small_or_unskinlike_mas
         correction.refine_light_with_skin(first, rgb8, skin[:-1])
 
 
+def test_the_light_is_judged_from_the_lit_skin_not_the_shade_bounced_light_colours():
+    # The skin mask's darker half is shaded skin filled by light bounced off the skin
+    # (redder than the room's light gives): the estimate must be that of the lit half
+    # alone, not the whole mask's.
+    rgb8, skin = _dense_brown_hair_scene(3000.0)
+    first = correct_colours(rgb8, "auto")
+    lit_only = correction.refine_light_with_skin(first, rgb8, skin)
+    shaded = rgb8.copy()
+    rows = np.zeros_like(skin)
+    rows[320:] = True  # the lower part of the frame (under half the skin) is in the shade
+    shade = skin & rows
+    tinted = srgb_to_linear(rgb8[shade] / 255.0) * np.array([0.55, 0.42, 0.36])  # dimmer, redder
+    shaded[shade] = np.clip(np.rint(linear_to_srgb(tinted) * 255), 0, 255).astype(np.uint8)
+    lit_part = correction._lit_part(shaded, skin)
+    assert not (lit_part & rows).any()  # no shaded pixel judges the light
+    assert np.count_nonzero(lit_part) == pytest.approx(0.5 * np.count_nonzero(skin), rel=0.01)  # the brighter half
+    refined = correction.refine_light_with_skin(first, shaded, skin)
+    assert refined.details["posterior_cast_mired"] == pytest.approx(lit_only.details["posterior_cast_mired"], abs=1.0)
+    everything = correction._median_codes(shaded, skin)  # what the whole mask would say
+    assert abs(everything[0] / everything[2] - correction._median_codes(shaded, lit_part)[0] / correction._median_codes(shaded, lit_part)[2]) > 0.05
+
+
 def test_refining_keeps_the_warnings_of_the_steps_before_the_estimate():
     rgb8, skin = _dense_brown_hair_scene(3000.0)
     first = correction._with_warnings(correct_colours(rgb8, "auto"), ["A colour chart was detected but not used: x"])
