@@ -2173,8 +2173,8 @@ def refine_light_with_skin(
     a better sample. The median colour of its brighter half (:func:`_lit_part`: the
     shade is tinted by light bounced off the skin), in the photo's own colours,
     replaces the cluster's as the skin cue; the highlight, hair and near-neutral cues
-    found on the copy are kept; prior, apply rule, warnings and confidence are those of the first
-    estimate. The segmentation is not redone: the new light changes colours by a
+    found on the copy are kept; prior, apply rule, warnings and confidence are those of
+    the first estimate. The segmentation is not redone: the new light changes colours by a
     diagonal gain, and re-segmenting changed nothing that mattered (measured below).
 
     Measured (``benchmarks/illuminant.py --n 100 --seeds 0 1000``, without → with

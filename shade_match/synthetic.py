@@ -415,11 +415,11 @@ class SceneSpec:
         falls to 0.6 at the frame's far side and a shadow takes another 20 %. A design
         range for a phone photo of a scalp under room light. 0 = flat light.
     mutual_illumination : float
-        Skin-coloured light bounced into the shade (module docstring, item 5), [0, 1]
-        in :func:`random_spec` (at most 2):
-        where the light is a fraction ``s`` < 1 of its median, ``m · (1 − s)`` more
-        arrives with the colour of the skin (its linear reflectance scaled to luminance
-        1). 0 = grey shading (the shade is a darker copy of the lit colour). A design
+        Skin-coloured light bounced into the shade (module docstring, item 5): where
+        the light is a fraction ``s`` < 1 of its median, ``m · (1 − s)`` more arrives
+        with the colour of the skin (its linear reflectance scaled to luminance 1); the
+        grey card or chart, in its own light, gets none. [0, 1] in :func:`random_spec`,
+        at most 2. 0 = grey shading (the shade is a darker copy of the lit colour). A design
         range: with grey shading, shaded skin of a render is *less* chromatic than its
         lit part (C* −4 on a medium skin at shading 0.4); at 1 it is as chromatic or a
         little more (C* 0 to +2 on light to medium skin), and its linear-rgb
@@ -1250,6 +1250,8 @@ def render_scalp_photo(spec: SceneSpec) -> SyntheticPhoto:
         skin_tint = _gamut_safe_reflectance(spec.skin_lab).astype(np.float32)
         skin_tint /= np.float32(skin_tint @ _RGB_TO_XYZ[1])  # luminance Y of the tint = 1
         fill = np.float32(spec.mutual_illumination) * np.clip(1.0 - shading, 0.0, None)
+        if reference_box is not None:
+            fill = np.where(occluded, np.float32(0.0), fill)  # the card is in its own light
         light = light + fill[..., None] * skin_tint
     radiance = albedo * light * illuminant
 

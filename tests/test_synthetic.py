@@ -249,6 +249,12 @@ def test_mutual_illumination_colours_the_shade_and_leaves_the_lit_skin():
     assert shaded_red > chromaticity(truth)[0] + 0.02
     assert np.median(linear_bounced[shade].sum(axis=-1)) > np.median(linear_grey[shade].sum(axis=-1))
     assert bounced.true_skin_lab == grey.true_skin_lab  # the truth is the lit skin
+    # A grey card held in frame is in its own light: no skin-coloured fill on it.
+    carded = replace(spec, reference="grey-card")
+    x, y, w, h = render_scalp_photo(carded).reference_box
+    card_grey = render_scalp_photo(carded).rgb[y : y + h, x : x + w].astype(int)
+    card_bounced = render_scalp_photo(replace(carded, mutual_illumination=1.0)).rgb[y : y + h, x : x + w].astype(int)
+    assert np.abs(card_bounced - card_grey).max() <= 1
 
 
 def test_region_scale_heads_are_sometimes_cut_by_the_frame():
