@@ -140,7 +140,8 @@ def measure_photo(name: str, label: dict) -> dict:
         shape = image.shape[:2]
         out = {"seconds": time.perf_counter() - start, "correction": inspection.correction.method}
         for tone in ("hair", "skin"):
-            truth = _box_lab(image, _box_mask(shape, label.get(tone) or [], inspection.scale))
+            box = _box_mask(shape, label.get(tone) or [], inspection.scale)
+            truth = _box_lab(image, box)
             estimate = getattr(analysis, tone)
             out[f"{tone}_true"] = truth
             out[f"{tone}_estimate"] = list(estimate.lab) if estimate is not None else None
@@ -150,9 +151,7 @@ def measure_photo(name: str, label: dict) -> dict:
                 if truth is not None and estimate is not None
                 else None
             )
-            out[f"{tone}_box_in"] = box_placement(
-                _box_mask(shape, label.get(tone) or [], inspection.scale), inspection.segmentation
-            )
+            out[f"{tone}_box_in"] = box_placement(box, inspection.segmentation)
         out["warnings"] = list(analysis.warnings)
         record[method] = out
     return record
