@@ -145,6 +145,14 @@ class PhotoResult:
     head_cut_by_frame: bool | None = None
 
 
+def _tone_stats(results) -> dict:
+    """ΔE00 statistics of the skin and hair of *results* (where measured)."""
+    return {
+        "skin": _stats([r.skin_delta_e for r in results if r.skin_delta_e is not None]),
+        "hair": _stats([r.hair_delta_e for r in results if r.hair_delta_e is not None]),
+    }
+
+
 def _touches_frame(mask: np.ndarray) -> bool:
     """Whether *mask* reaches any edge of the frame."""
     return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
@@ -343,19 +351,13 @@ def summarise(results: Sequence[PhotoResult]) -> dict:
         strong = [r for r in ok if abs(r.cct_kelvin - D65_CCT_KELVIN) > CAST_WARN_KELVIN]
         mild = [r for r in ok if abs(r.cct_kelvin - D65_CCT_KELVIN) <= CAST_WARN_KELVIN]
         monk = [abs(r.monk_measured - r.monk_true) <= 1 for r in ok if r.has_skin and r.monk_measured]
-        by_scale = {}
-        for scale in ("strand", "region"):
-            sub = [r for r in ok if r.scale == scale]
-            by_scale[scale] = {
-                "skin": _stats([r.skin_delta_e for r in sub if r.skin_delta_e is not None]),
-                "hair": _stats([r.hair_delta_e for r in sub if r.hair_delta_e is not None]),
-            }
-        for cut, key in ((True, "region_cut_by_frame"), (False, "region_whole_head")):
-            sub = [r for r in ok if r.scale == "region" and r.head_cut_by_frame is cut]
-            by_scale[key] = {
-                "skin": _stats([r.skin_delta_e for r in sub if r.skin_delta_e is not None]),
-                "hair": _stats([r.hair_delta_e for r in sub if r.hair_delta_e is not None]),
-            }
+        groups = {
+            "strand": lambda r: r.scale == "strand",
+            "region": lambda r: r.scale == "region",
+            "region_cut_by_frame": lambda r: r.scale == "region" and r.head_cut_by_frame is True,
+            "region_whole_head": lambda r: r.scale == "region" and r.head_cut_by_frame is False,
+        }
+        by_scale = {key: _tone_stats([r for r in ok if belongs(r)]) for key, belongs in groups.items()}
         by_grey = {
             label: _stats([r.hair_delta_e for r in ok if r.hair_delta_e is not None and test(r.grey_fraction)])
             for label, test in (
