@@ -816,7 +816,8 @@ def test_the_light_is_judged_from_the_lit_skin_not_the_shade_bounced_light_colou
     refined = correction.refine_light_with_skin(first, shaded, skin)
     assert refined.details["posterior_cast_mired"] == pytest.approx(lit_only.details["posterior_cast_mired"], abs=1.0)
     everything = correction._median_codes(shaded, skin)  # what the whole mask would say
-    assert abs(everything[0] / everything[2] - correction._median_codes(shaded, lit_part)[0] / correction._median_codes(shaded, lit_part)[2]) > 0.05
+    lit = correction._median_codes(shaded, lit_part)
+    assert abs(everything[0] / everything[2] - lit[0] / lit[2]) > 0.05
 
 
 def test_refining_keeps_the_warnings_of_the_steps_before_the_estimate():

@@ -251,8 +251,9 @@ def test_mutual_illumination_colours_the_shade_and_leaves_the_lit_skin():
     assert bounced.true_skin_lab == grey.true_skin_lab  # the truth is the lit skin
     # A grey card held in frame is in its own light: no skin-coloured fill on it.
     carded = replace(spec, reference="grey-card")
-    x, y, w, h = render_scalp_photo(carded).reference_box
-    card_grey = render_scalp_photo(carded).rgb[y : y + h, x : x + w].astype(int)
+    carded_photo = render_scalp_photo(carded)
+    x, y, w, h = carded_photo.reference_box
+    card_grey = carded_photo.rgb[y : y + h, x : x + w].astype(int)
     card_bounced = render_scalp_photo(replace(carded, mutual_illumination=1.0)).rgb[y : y + h, x : x + w].astype(int)
     assert np.abs(card_bounced - card_grey).max() <= 1
 
