@@ -133,8 +133,8 @@ DELTA_E_REQUIREMENT = 1.0
 CORRECTION_GAIN_TOLERANCE = 1.04
 #: Of the pairs corrected alike whose hair disagrees, those whose skin is more than this
 #: (ΔE00) apart too are counted apart: their masks moved, not only the hair estimate. A
-#: choice: twice the requirement; the skin of copies with the same skin mask agrees far
-#: closer (the median skin ΔE00 of all rotated pairs is 0.49, 2026-12-02).
+#: choice: twice the requirement, four times the median skin ΔE00 of all rotated pairs
+#: (0.49 on 2026-12-02); below it a skin change could be the light estimate alone.
 SKIN_MOVED_DELTA_E = 2.0
 #: Scales of the resized copies (item 6). A choice: 0.75 and 0.5 of the dataset's
 #: 640 px are 480 and 320 px, the sizes a phone's "medium" and "small" sharing presets
