@@ -49,8 +49,9 @@ What it measures
    applied in one copy and not the other) are counted apart, with their agreement
    beside that of the others: the two causes need different cures. Of the others, the
    pairs whose hair disagrees are split by whether the skin moved too
-   (:data:`SKIN_MOVED_DELTA_E`): then the masks moved, otherwise only the hair estimate
-   did (its unmixing choices, README "tried and not kept").
+   (:data:`SKIN_MOVED_DELTA_E`, or skin found in one copy only): then the skin mask
+   moved; otherwise the skin held and the hair mask or its unmixing moved (README
+   "tried and not kept").
 4. **Hair darker than skin.** The share of photos with both tones where hair L* < skin
    L*, overall and per view in the file name (Top-Down, Front, Back, Left, Right), with
    hair found % per view. *Requirement: hair reported where a person sees hair (the
