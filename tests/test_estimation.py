@@ -186,6 +186,37 @@ def test_salt_and_pepper_pixels_mixing_both_strands_give_the_pigmented_colour():
     assert _delta_e(average.lab, HAIR_LAB) > 10.0  # the plain centre is far off: the test can fail
 
 
+def test_sub_pixel_salt_and_pepper_takes_the_more_pigmented_half():
+    """Sub-pixel salt-and-pepper hair: every hair pixel mixes skin, pigmented and grey
+    strands in shares known by construction (α pigmented, uniform 0.2–0.9; γ grey), so
+    no pixel is pure and the α histogram has no peak. The hair is then the robust centre
+    of the more pigmented half (α at or above its median, PURE_EXTREME_SHARE), not of
+    the darkest tenth, which on real photos is the hair's shadow (see the constant)."""
+    rng = np.random.default_rng(12)
+    shape = (120, 240)
+    image = _noisy_patch(rng, SKIN_LAB, shape)
+    hair = np.zeros(shape, bool)
+    hair[:, 120:] = True
+    skin = ~hair
+    skin[:, 110:120] = False
+    skin_linear, hair_linear, grey_linear = (_srgb(lab) ** 2.2 for lab in (SKIN_LAB, HAIR_LAB, GREY_LAB))
+    n = int(np.count_nonzero(hair))
+    alpha = rng.uniform(0.2, 0.9, n)
+    gamma = rng.uniform(0.0, 1.0, n) * (1.0 - alpha)
+    linear = skin_linear + alpha[:, None] * (hair_linear - skin_linear) + gamma[:, None] * (grey_linear - skin_linear)
+    image[hair] = np.clip(linear, 0, 1) ** (1 / 2.2)
+
+    def top(share):
+        mask = np.zeros(shape, bool)
+        mask.ravel()[np.flatnonzero(hair.ravel())[alpha >= np.quantile(alpha, 1.0 - share)]] = True
+        return estimate_tone(image, mask).lab
+
+    estimate = estimate_hair(image, _segmentation(shape, hair=hair, skin=skin))
+    assert 0.2 <= estimate.grey_fraction <= 0.5  # the grey endmember was found
+    assert _delta_e(estimate.lab, top(0.5)) <= 1.5
+    assert _delta_e(top(0.5), top(0.1)) >= 5.0  # the two readings differ: the test can fail
+
+
 def test_all_grey_hair_is_measured_as_grey():
     rng = np.random.default_rng(7)
     image, hair, skin, share = _strand_scene(rng, 1.0)
