@@ -99,7 +99,9 @@ MIN_HAIR_COVERAGE = HAIR_PRESENT_COVERAGE
 #: Truth has measurable skin with ≥ 200 bare-skin pixels (a design choice: ~14×14 px).
 MIN_SKIN_PIXELS = 200
 #: Hair results are also split at this true grey fraction (salt-and-pepper hair is a
-#: harder case: the truth is the pigmented strands' colour, not the grey mixture).
+#: harder case: the truth is the pigmented strands' colour, not the grey mixture). Heads
+#: whose hair colour is itself grey or white (true grey fraction 1,
+#: ``synthetic.GREY_HEAD_CATEGORIES``) are counted apart: their truth is that grey.
 GREY_SPLIT = 0.10
 #: The wording agreed for the cast warning (any warning containing it, any case).
 CAST_WARNING_TEXT = "colour cast"
@@ -362,7 +364,8 @@ def summarise(results: Sequence[PhotoResult]) -> dict:
             label: _stats([r.hair_delta_e for r in ok if r.hair_delta_e is not None and test(r.grey_fraction)])
             for label, test in (
                 ("grey<=10%", lambda g: g <= GREY_SPLIT),
-                ("grey>10%", lambda g: g > GREY_SPLIT),
+                ("grey>10%", lambda g: GREY_SPLIT < g < 1.0),
+                ("all grey", lambda g: g >= 1.0),
             )
         }
         summary[case] = {
@@ -449,7 +452,8 @@ def format_table(summary: dict) -> str:
         grey = s["hair_by_grey_fraction"]
         parts.append(
             "hair with grey ≤10%: " + _fmt(grey["grey<=10%"]["median"]) + f" (n={grey['grey<=10%']['n']}), "
-            "grey >10%: " + _fmt(grey["grey>10%"]["median"]) + f" (n={grey['grey>10%']['n']})"
+            "grey strands >10%: " + _fmt(grey["grey>10%"]["median"]) + f" (n={grey['grey>10%']['n']}), "
+            "grey or white head: " + _fmt(grey["all grey"]["median"]) + f" (n={grey['all grey']['n']})"
         )
         lines.append(f"  {case:<22} " + "; ".join(parts))
     lines.append("")
@@ -481,7 +485,8 @@ def format_table(summary: dict) -> str:
             f"p90 {_fmt(s['skin_delta_e_at_true_l']['p90'])} (the hue and chroma part of the skin error)"
         )
         lines.append(
-            f"    |grey fraction error| median {_fmt(s['grey_fraction_abs_error']['median'])}, "
+            f"    |grey fraction error| median {_fmt(s['grey_fraction_abs_error']['median'])} "
+            f"(p90 {_fmt(s['grey_fraction_abs_error']['p90'])}), "
             f"|coverage error| median {_fmt(s['coverage_abs_error']['median'])} (fractions 0–1)"
         )
         for failure in s["failures"]:

@@ -343,6 +343,10 @@ _HAIR_CATEGORY_WEIGHTS = {
     "blond": 0.14, "grey": 0.10, "white": 0.08,
 }  # fmt: skip
 
+#: Categories whose hair colour is itself grey or white: such a head gets no added grey
+#: strands, and all its hair counts as grey (``SyntheticPhoto.true_grey_fraction`` 1).
+GREY_HEAD_CATEGORIES = ("grey", "white")
+
 #: ColorChecker Classic, 8-bit sRGB of the X-Rite 2014 patches, row-major from
 #: "dark skin" (cc01) to "black 2" (cc24) — copied from rows cc01–cc24 of
 #: shared/reference/srgb_lab_reference.tsv [7].
@@ -543,7 +547,8 @@ class SyntheticPhoto:
     true_hair_lab, true_skin_lab : (L, a, b)
         Truth under D65 (see the module docstring for the definitions).
     true_grey_fraction : float
-        Grey strands' share of the strand coverage over ``hair_mask`` (``None`` if bald).
+        Grey strands' share of the strand coverage over ``hair_mask`` (``None`` if bald);
+        1 when the hair colour itself is grey or white (:data:`GREY_HEAD_CATEGORIES`).
     true_coverage : float
         ``hair_mask`` area / ``scalp_mask`` area.
     true_scar_lab : (L, a, b) or None
@@ -714,8 +719,8 @@ def random_spec(
         hair_lab, category = _draw_hair_lab(rng)
         skin_lab = _draw_skin_lab(rng)
 
-    if category in ("grey", "white"):
-        grey_fraction = 0.0
+    if category in GREY_HEAD_CATEGORIES:
+        grey_fraction = 0.0  # no grey strands added: the hair is grey already
     else:
         r = rng.random()
         grey_fraction = 0.0 if r < 0.6 else (rng.uniform(0.05, 0.3) if r < 0.85 else rng.uniform(0.3, 0.8))
@@ -1229,6 +1234,10 @@ def render_scalp_photo(spec: SceneSpec) -> SyntheticPhoto:
     true_coverage = float(hair_mask.sum() / n_scalp) if n_scalp else 0.0
     if hair_mask.any():
         true_grey_fraction = float(grey_alpha[hair_mask].sum() / hair_alpha[hair_mask].sum())
+        if spec.hair_category in GREY_HEAD_CATEGORIES:
+            # The hair colour itself is grey or white: every strand is grey/white hair,
+            # as the analysis's contract counts it (``HairTone.grey_fraction``).
+            true_grey_fraction = 1.0
         pigmented = hair_mask & (grey_alpha < 0.5)
         mixed_hair_lab = (
             _lab_of_reflectance(albedo[pigmented].astype(np.float64).mean(axis=0))

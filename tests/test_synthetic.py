@@ -304,6 +304,16 @@ def test_grey_fraction_truth_follows_the_spec():
     assert photo.true_grey_fraction == pytest.approx(0.4, abs=0.1)
 
 
+def test_a_head_of_grey_hair_is_all_grey_in_the_truth():
+    """The analysis counts grey/white hair pixels (``HairTone.grey_fraction``): a head
+    whose hair colour is itself grey has a grey fraction of 1, not 0 (no grey strands
+    are added to it), and the same scene in another category has the strands' share."""
+    grey_head = _base_spec(hair_lab=(70.0, 2.0, 5.0), hair_category="grey", hair_density=1.0)
+    assert render_scalp_photo(grey_head).true_grey_fraction == 1.0
+    brown_head = _base_spec(hair_lab=(70.0, 2.0, 5.0), hair_category="brown", hair_density=1.0)
+    assert render_scalp_photo(brown_head).true_grey_fraction == 0.0
+
+
 def test_white_balanced_camera_removes_the_cast_and_fixed_camera_keeps_it():
     spec = _base_spec(hair_density=0.0, cct_kelvin=2700.0, exposure=0.7)
     balanced = render_scalp_photo(spec)
