@@ -148,10 +148,11 @@ ENDMEMBER_MIN_SEPARATION = 10.0
 #: Rotated copies of the dataset within ΔE00 1 for hair: 63.6 → 64.6 % (p90 7.8 → 6.0).
 #: On the renders, whose truth is the strand's pigment, 69 and 66 of 1,000 analyses
 #: take this path. Hair better / worse by > 3 ΔE00: 26 / 23 (seed 0) and 16 / 29 (seed
-#: 1000); no median moved by more than 0.15. The better ones are mostly renders with
-#: no grey strands whose grey endmember was false (as on the real photos); the worse
-#: ones mostly salt-and-pepper renders (grey 0.3–0.7), where the half takes in grey and
-#: skin (seed 0 neutral 19: 26.6 → 40.2). All pixels made the renders' p90 worse (grey
+#: 1000); no median moved by more than 0.15. The better ones mostly have few or no
+#: grey strands (true grey < 0.3: 24 of 26 and 14 of 16), so their grey endmember was
+#: false, as on the real photos. The worse ones are mostly salt-and-pepper (grey ≥ 0.3:
+#: 18 of 23 and 18 of 29), where the half takes in grey and skin (seed 0 neutral 19:
+#: 26.6 → 40.2). All pixels made the renders' p90 worse (grey
 #: card 25.9 → 31.2), so a half, not more.
 PURE_PEAK_MIN_SHARE = 0.1
 PURE_EXTREME_SHARE = 0.5
